@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` (the main job) and `make test`.
+# Both do all set-up on a fresh Debian-like machine as root.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+LABKIT := $(VENV)/bin/labkit
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test engines venv unit lint bench bench-class clean
+
+engines:
+	bash scripts/provision-engines
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: engines venv
+	bash scripts/demo
+
+test: engines venv lint
+	$(PY) -m pytest
+
+unit: venv
+	$(PY) -m pytest tests/unit
+
+lint: venv
+	$(VENV)/bin/ruff check toolkit tests
+	$(VENV)/bin/mypy
+
+bench: engines venv
+	$(PY) -m bench.stacks
+
+bench-class: engines venv
+	$(PY) -m bench.class_on_one_host
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,155 @@
+"""The engine seam: the one interface that hides Docker and Podman from everything above it.
+
+Docker's behaviour is the reference (Compose files are written for it). Each adapter makes its
+engine behave that way and turns its SDK's errors into `toolkit.errors` inside the adapter, so
+callers never see which engine runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from toolkit.runtime.specs import (
+    BuildSpec,
+    ContainerInfo,
+    ContainerSpec,
+    EngineInfo,
+    ExecResult,
+    HealthProbe,
+    ImageInfo,
+    LabelSelector,
+    NetworkInfo,
+    NetworkSpec,
+    VolumeInfo,
+    VolumeSpec,
+)
+
+ProgressCallback = Callable[[str], None]
+
+
+@runtime_checkable
+class Runtime(Protocol):
+    """A container engine, as labkit needs it."""
+
+    @property
+    def name(self) -> str:
+        """The engine's name: "docker" or "podman"."""
+        ...
+
+    def info(self) -> EngineInfo:
+        """Describe the engine: version, API version, socket, rootless."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection (and any service the adapter started for itself)."""
+        ...
+
+    # ------------------------------------------------------------ images
+    def image_exists(self, ref: str) -> bool: ...
+
+    def inspect_image(self, ref: str) -> ImageInfo:
+        """Raises ImageNotFound."""
+        ...
+
+    def list_images(self, labels: LabelSelector) -> list[ImageInfo]: ...
+
+    def build_image(self, spec: BuildSpec, on_progress: ProgressCallback | None = None) -> ImageInfo:
+        """Build and tag an image, streaming output lines to on_progress; raises BuildFailed.
+
+        Images keep Docker's format, so a Containerfile's HEALTHCHECK survives on both engines.
+        """
+        ...
+
+    def tag_image(self, ref: str, new_ref: str) -> None: ...
+
+    def remove_image(self, ref: str, force: bool = False) -> None: ...
+
+    def save_images(self, refs: Sequence[str], path: Path) -> None:
+        """Write the images to one docker-archive tar that `load_images` on either engine reads."""
+        ...
+
+    def load_images(self, path: Path) -> list[str]:
+        """Load images from a tar written by `save_images`; return the references loaded."""
+        ...
+
+    def import_rootfs(
+        self,
+        tar_path: Path,
+        ref: str,
+        *,
+        changes: Sequence[str] = (),
+        labels: Mapping[str, str] | None = None,
+    ) -> ImageInfo:
+        """Make an image from a root filesystem tarball (Containerfile-style `changes`)."""
+        ...
+
+    # ------------------------------------------------------------ networks
+    def create_network(self, spec: NetworkSpec) -> NetworkInfo:
+        """Create a bridge network; raises NameConflict if the name is taken."""
+        ...
+
+    def inspect_network(self, name: str) -> NetworkInfo:
+        """Raises NetworkNotFound."""
+        ...
+
+    def remove_network(self, name: str) -> None:
+        """Raises NetworkNotFound."""
+        ...
+
+    def list_networks(self, labels: LabelSelector) -> list[NetworkInfo]: ...
+
+    # ------------------------------------------------------------ volumes
+    def create_volume(self, spec: VolumeSpec) -> VolumeInfo: ...
+
+    def remove_volume(self, name: str, force: bool = False) -> None: ...
+
+    def list_volumes(self, labels: LabelSelector) -> list[VolumeInfo]: ...
+
+    # ------------------------------------------------------------ containers
+    def create_container(self, spec: ContainerSpec) -> str:
+        """Create (not start) a container; return its id. Raises NameConflict, ImageNotFound."""
+        ...
+
+    def start_container(self, container: str) -> None: ...
+
+    def stop_container(self, container: str, timeout: float = 10.0) -> None: ...
+
+    def kill_container(self, container: str, signal: str = "SIGKILL") -> None: ...
+
+    def remove_container(self, container: str, *, force: bool = True, volumes: bool = False) -> None:
+        """Remove a container; with force a running one is killed first (no stop timeout)."""
+        ...
+
+    def inspect_container(self, container: str) -> ContainerInfo:
+        """State, exit code, IPs per network, and health as labkit sees it.
+
+        Raises ContainerNotFound.
+        """
+        ...
+
+    def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]: ...
+
+    def container_logs(
+        self, container: str, *, tail: int | None = None, follow: bool = False
+    ) -> Iterator[str]:
+        """Lines of the container's stdout and stderr; with follow, until it stops."""
+        ...
+
+    def exec(
+        self,
+        container: str,
+        argv: Sequence[str],
+        *,
+        user: str | None = None,
+        env: Mapping[str, str] | None = None,
+        workdir: str | None = None,
+        timeout: float | None = None,
+    ) -> ExecResult:
+        """Run a command in a running container; raises ExecTimeout past timeout."""
+        ...
+
+    def run_healthcheck(self, container: str) -> HealthProbe:
+        """Run the container's healthcheck (its own or its image's) once, now."""
+        ...

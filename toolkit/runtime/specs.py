@@ -1,0 +1,244 @@
+"""The values that cross the engine seam: frozen inputs (specs) and results (infos).
+
+Durations are seconds (float), sizes are bytes (int). Mappings are read-only by convention:
+callers build them once and never mutate them after handing them over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Literal
+
+EngineName = Literal["docker", "podman"]
+ENGINE_NAMES: tuple[EngineName, ...] = ("docker", "podman")
+
+# A label selector: key -> required value, or None for "the key is present".
+LabelSelector = Mapping[str, str | None]
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    name: EngineName
+    version: str
+    api_version: str
+    rootless: bool
+    socket: str
+    os: str = ""
+    arch: str = ""
+
+
+# ---------------------------------------------------------------- images
+
+
+@dataclass(frozen=True)
+class HealthcheckSpec:
+    """A healthcheck in Compose's terms: test is ("CMD", argv...), ("CMD-SHELL", cmd) or ("NONE",)."""
+
+    test: tuple[str, ...]
+    interval: float = 30.0
+    timeout: float = 30.0
+    retries: int = 3
+    start_period: float = 0.0
+    start_interval: float = 5.0
+
+    @property
+    def disabled(self) -> bool:
+        return not self.test or self.test[0] == "NONE"
+
+    def argv(self) -> tuple[str, ...]:
+        """The command a probe runs, as argv."""
+        if self.disabled:
+            return ()
+        kind, *rest = self.test
+        if kind == "CMD-SHELL":
+            return ("/bin/sh", "-c", " ".join(rest))
+        if kind == "CMD":
+            return tuple(rest)
+        # Docker stores a bare command list without a CMD prefix as if CMD were there.
+        return self.test
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    tags: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    created: str = ""
+    size: int = 0
+    healthcheck: HealthcheckSpec | None = None
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """Build an image from a Containerfile.
+
+    `containerfile` is relative to `context` unless absolute; None means `Containerfile` or
+    `Dockerfile` in the context, whichever exists.
+    """
+
+    context: Path
+    tags: tuple[str, ...]
+    containerfile: Path | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    no_cache: bool = False
+
+
+# ---------------------------------------------------------------- networks and volumes
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    name: str
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    id: str
+    name: str
+    subnet: str | None
+    gateway: str | None
+    internal: bool
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeSpec:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    mountpoint: str = ""
+
+
+# ---------------------------------------------------------------- containers
+
+
+@dataclass(frozen=True)
+class NetworkAttachment:
+    network: str
+    ipv4_address: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A bind mount (source is a host path), a named volume or a tmpfs (source empty)."""
+
+    kind: Literal["bind", "volume", "tmpfs"]
+    target: str
+    source: str = ""
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    container_port: int
+    protocol: Literal["tcp", "udp"] = "tcp"
+    host_port: int | None = None  # None: the engine picks a free port
+    host_ip: str = ""
+
+
+@dataclass(frozen=True)
+class Ulimit:
+    name: str
+    soft: int
+    hard: int
+
+
+@dataclass(frozen=True)
+class ContainerSpec:
+    image: str
+    name: str
+    hostname: str | None = None
+    domainname: str | None = None
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    networks: tuple[NetworkAttachment, ...] = ()
+    dns: tuple[str, ...] = ()
+    extra_hosts: tuple[tuple[str, str], ...] = ()  # (hostname, ip)
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+    ports: tuple[PortBinding, ...] = ()
+    working_dir: str | None = None
+    user: str | None = None
+    init: bool = False
+    tty: bool = False
+    stdin_open: bool = False
+    healthcheck: HealthcheckSpec | None = None  # None: the image's own, if any
+    read_only: bool = False
+    ulimits: tuple[Ulimit, ...] = ()
+    mem_limit: int | None = None
+    cpus: float | None = None
+    pids_limit: int | None = None
+    stop_timeout: float | None = None
+    restart: Literal["no", "always", "on-failure", "unless-stopped"] = "no"
+
+
+class ContainerState(str, Enum):
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    EXITED = "exited"
+    DEAD = "dead"
+    REMOVING = "removing"
+
+
+HealthStatus = Literal["starting", "healthy", "unhealthy"]
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image: str
+    state: ContainerState
+    exit_code: int | None
+    labels: Mapping[str, str] = field(default_factory=dict)
+    ips: Mapping[str, str] = field(default_factory=dict)  # network name -> IPv4 address
+    ports: tuple[PortBinding, ...] = ()  # published ports with the host port chosen
+    health: HealthStatus | None = None  # None: the container has no healthcheck
+    started_at: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.state is ContainerState.RUNNING
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0
+
+
+@dataclass(frozen=True)
+class HealthProbe:
+    """The result of one healthcheck probe that labkit ran."""
+
+    passed: bool
+    exit_code: int
+    output: str
