@@ -1,0 +1,103 @@
+"""Engine fixtures: every engine test runs once on Docker and once on Podman.
+
+Locally an engine that does not answer skips its tests with the reason; with CI=true it fails
+them, because CI must prove both engines.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import tarfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolkit.errors import EngineUnavailable
+from toolkit.runtime.protocol import Runtime
+from toolkit.runtime.select import connect, resolve_engine
+
+BUSYBOX_REF = "labkit-test/busybox:latest"
+BUSYBOX_BINARY = Path("/bin/busybox")
+
+
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session", params=["docker", "podman"])
+def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """A real engine adapter, Docker then Podman."""
+    name = request.param
+    try:
+        choice = resolve_engine(name, start_podman=lambda: None)
+        engine = connect(choice)
+        engine.info()
+    except (EngineUnavailable, ImportError) as exc:
+        if _in_ci():
+            pytest.fail(f"{name} is required in CI and does not answer: {exc}")
+        pytest.skip(f"{name} does not answer: {exc}")
+    yield engine
+    engine.close()
+
+
+def busybox_rootfs_tar(path: Path) -> Path:
+    """A tiny root filesystem: static busybox with its applets linked, for fast engine tests."""
+    if not BUSYBOX_BINARY.exists():
+        pytest.fail("busybox-static is missing: run scripts/provision-engines")
+    applets = subprocess.run(
+        [str(BUSYBOX_BINARY), "--list-full"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    with tarfile.open(path, "w") as tar:
+        for folder in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "tmp", "root", "proc", "sys"):
+            info = tarfile.TarInfo(folder)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o1777 if folder == "tmp" else 0o755
+            tar.addfile(info)
+        tar.add(str(BUSYBOX_BINARY), arcname="bin/busybox")
+        for applet in applets:
+            if applet == "bin/busybox":
+                continue
+            link = tarfile.TarInfo(applet)
+            link.type = tarfile.SYMTYPE
+            link.linkname = "/bin/busybox"
+            tar.addfile(link)
+        for name, text in (
+            ("etc/passwd", "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n"),
+            ("etc/group", "root:x:0:\nnogroup:x:65534:\n"),
+        ):
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope="session")
+def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The reference of a tiny local image (busybox), imported once per engine and kept."""
+    if not runtime.image_exists(BUSYBOX_REF):
+        tar = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox") / "rootfs.tar")
+        runtime.import_rootfs(
+            tar,
+            BUSYBOX_REF,
+            changes=['ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]'],
+            labels={"io.labkit.test-image": "busybox"},
+        )
+    return BUSYBOX_REF
+
+
+@pytest.fixture
+def unique_name() -> str:
+    """A short name no other test uses, for resources this test creates."""
+    return f"lkt-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def test_labels(unique_name: str) -> dict[str, str]:
+    """Labels for every resource a test creates, so leftovers can be found and listed."""
+    return {"io.labkit.project": unique_name, "io.labkit.test": "contract"}
