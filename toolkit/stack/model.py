@@ -1,0 +1,177 @@
+"""The typed model of an exercise stack: what the Compose loader returns and all else works on.
+
+Only the loader (`compose_file.py`) sees raw YAML. Planning, renumbering, orchestration and
+checks read these frozen dataclasses. Durations are seconds, sizes bytes, paths absolute.
+Names of services, networks and volumes are the Compose keys; engine-side names are derived
+from the project name (`<project>-<key>`) by the orchestrator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from toolkit.runtime.specs import HealthcheckSpec, Ulimit
+
+DependencyCondition = Literal[
+    "service_started", "service_healthy", "service_completed_successfully"
+]
+RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
+PullPolicy = Literal["always", "never", "missing", "build", "if_not_present"]
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    context: Path
+    dockerfile: str | None = None  # relative to context
+    args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+
+
+@dataclass(frozen=True)
+class ServiceNetwork:
+    """A service's attachment to one of the stack's networks."""
+
+    network: str  # key under the top-level `networks`
+    ipv4_address: str | None = None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dependency:
+    service: str
+    condition: DependencyCondition = "service_started"
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class VolumeMount:
+    """`bind`: source is an absolute host path; `volume`: source is a top-level volume key
+    (empty for an anonymous volume); `tmpfs`: no source."""
+
+    type: Literal["bind", "volume", "tmpfs"]
+    target: str
+    source: str = ""
+    read_only: bool = False
+
+
+@dataclass(frozen=True)
+class PortMapping:
+    target: int
+    published: int | None = None
+    host_ip: str = ""
+    protocol: Literal["tcp", "udp"] = "tcp"
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    image: str | None = None
+    build: BuildConfig | None = None
+    command: tuple[str, ...] | None = None
+    entrypoint: tuple[str, ...] | None = None
+    environment: Mapping[str, str] = field(default_factory=dict)
+    hostname: str | None = None
+    domainname: str | None = None
+    networks: tuple[ServiceNetwork, ...] = ()
+    dns: tuple[str, ...] = ()
+    extra_hosts: tuple[tuple[str, str], ...] = ()  # (hostname, ip)
+    cap_add: tuple[str, ...] = ()
+    cap_drop: tuple[str, ...] = ()
+    privileged: bool = False
+    sysctls: Mapping[str, str] = field(default_factory=dict)
+    volumes: tuple[VolumeMount, ...] = ()
+    ports: tuple[PortMapping, ...] = ()
+    expose: tuple[str, ...] = ()
+    working_dir: str | None = None
+    user: str | None = None
+    init: bool = False
+    tty: bool = False
+    stdin_open: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    healthcheck: HealthcheckSpec | None = None  # None: the image's own HEALTHCHECK, if any
+    depends_on: tuple[Dependency, ...] = ()
+    restart: RestartPolicy = "no"
+    stop_grace_period: float | None = None
+    pull_policy: PullPolicy | None = None
+    profiles: tuple[str, ...] = ()
+    ulimits: tuple[Ulimit, ...] = ()
+    mem_limit: int | None = None
+    cpus: float | None = None
+    pids_limit: int | None = None
+    read_only: bool = False
+    tmpfs: tuple[str, ...] = ()
+    # Host-level access, refused unless the exercise allows it (see Exercise.allow).
+    network_mode: str | None = None
+    pid: str | None = None
+    ipc: str | None = None
+    devices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Network:
+    name: str  # the Compose key
+    driver: str = "bridge"
+    subnet: str | None = None
+    gateway: str | None = None
+    internal: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Volume:
+    name: str  # the Compose key
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of `x-labkit.checks`: a command whose result says whether a task is done."""
+
+    name: str
+    service: str
+    run: tuple[str, ...]  # argv; a string in the file becomes ("/bin/sh", "-c", string)
+    expect_exit: int = 0
+    expect_output: str | None = None  # a regex searched in stdout
+    timeout: float = 10.0
+    graded: bool = True  # graded checks must fail before the solution is applied
+    user: str | None = None
+
+
+@dataclass(frozen=True)
+class SolutionStep:
+    service: str
+    run: tuple[str, ...]
+    user: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """labkit's own data from the top-level `x-labkit` key."""
+
+    title: str = ""
+    description: str = ""
+    checks: tuple[Check, ...] = ()
+    solution: tuple[SolutionStep, ...] = ()
+    # Host-level access the exercise may ask for (e.g. "privileged", "host-network"): still
+    # refused unless the user also passes --allow-privileged.
+    allow: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Stack:
+    """A loaded, validated Compose file."""
+
+    name: str  # the project name: top-level `name`, or the folder's name
+    file: Path  # absolute path of the Compose file
+    services: Mapping[str, Service]
+    networks: Mapping[str, Network]
+    volumes: Mapping[str, Volume]
+    exercise: Exercise = field(default_factory=Exercise)
+
+    @property
+    def folder(self) -> Path:
+        return self.file.parent
