@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -35,7 +35,7 @@ class EngineInfo:
 
 @dataclass(frozen=True)
 class HealthcheckSpec:
-    """A healthcheck in Compose's terms: test is ("CMD", argv...), ("CMD-SHELL", cmd) or ("NONE",)."""
+    """A healthcheck in Compose terms: ("CMD", argv...), ("CMD-SHELL", cmd) or ("NONE",)."""
 
     test: tuple[str, ...]
     interval: float = 30.0
@@ -192,7 +192,7 @@ class ContainerSpec:
     restart: Literal["no", "always", "on-failure", "unless-stopped"] = "no"
 
 
-class ContainerState(str, Enum):
+class ContainerState(StrEnum):
     CREATED = "created"
     RUNNING = "running"
     PAUSED = "paused"

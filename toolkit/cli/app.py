@@ -1,0 +1,99 @@
+"""The `labkit` command: the root callback and the one error boundary.
+
+Every command module registers itself here. Engine SDKs are imported only by commands that
+talk to an engine, so `labkit --help` and `--version` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import version as package_version
+from typing import Annotated
+
+import typer
+
+from toolkit.cli import context
+from toolkit.errors import Interrupted, ToolkitError
+
+app = typer.Typer(
+    name="labkit",
+    help="Build course lab images and run exercise stacks on Docker or Podman.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"labkit {package_version('labkit')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """labkit: course images and exercise stacks, the same on Docker and Podman."""
+    context.set_verbose(verbose)
+
+
+# Command modules: a module with `register(root)` adds top-level commands; a module with a
+# Typer `app` becomes a command group of that name.
+_COMMAND_MODULES = ("engine", "images", "stack", "checks", "gc")
+_registered = False
+
+
+def register_commands() -> typer.Typer:
+    """Attach every command module to the root app (once) and return it."""
+    global _registered
+    if _registered:
+        return app
+    import importlib
+
+    for name in _COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"toolkit.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"toolkit.cli.{name}":
+                raise
+            continue  # a command group not written yet
+        if hasattr(module, "register"):
+            module.register(app)
+        elif isinstance(getattr(module, "app", None), typer.Typer):
+            app.add_typer(module.app, name=name)
+    _registered = True
+    return app
+
+
+def main() -> None:
+    """Run the CLI; every labkit error becomes one line on stderr and its exit code."""
+    from toolkit.cli.render import error_line
+
+    register_commands()
+    try:
+        app(standalone_mode=False)
+    except ToolkitError as exc:
+        error_line(str(exc))
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        error_line(str(Interrupted("interrupted: what this command had created was removed")))
+        sys.exit(Interrupted.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        error_line("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        raise
+    finally:
+        context.close_engines()

@@ -1,0 +1,31 @@
+"""Options shared by every command that touches an engine or an exercise."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        "-e",
+        help="docker or podman (default: $LABKIT_ENGINE, then the first engine that answers).",
+        show_default=False,
+    ),
+]
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+ProjectOption = Annotated[
+    str | None,
+    typer.Option("--project", "-p", help="Project name (default: the exercise's name).", show_default=False),
+]
+
+BaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--base", "-b", help="Base alias for course images, e.g. debian:bookworm.", show_default=False
+    ),
+]
