@@ -88,12 +88,12 @@ def main() -> None:
     except typer.Abort:
         error_line("aborted")
         sys.exit(130)
-    except Exception as exc:  # click's usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
-        raise
+    except typer.TyperException as exc:  # usage errors: unknown option, missing argument
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            error_line(str(exc))
+        sys.exit(int(getattr(exc, "exit_code", 2)))
     finally:
         context.close_engines()
