@@ -89,11 +89,12 @@ def main() -> None:
         error_line("aborted")
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
-        else:
-            error_line(str(exc))
+        # One line, like every other labkit error, instead of click's three-line usage block.
+        format_message = getattr(exc, "format_message", None)
+        message = format_message() if callable(format_message) else str(exc)
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+        error_line(f"{message}{hint}")
         sys.exit(int(getattr(exc, "exit_code", 2)))
     finally:
         context.close_engines()
