@@ -205,6 +205,7 @@ def install_command(packages: Sequence[str], manager: PackageManager) -> str:
             "apt-get update"
             " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
             f"{names}"
+            " && apt-get clean"
             " && rm -rf /var/lib/apt/lists/*"
         )
     return (
