@@ -1,0 +1,112 @@
+"""What `labkit describe` shows: an exercise's text with the addresses one project uses.
+
+Describe the stack after renumbering (`renumber.apply_renumbering` with the project's mapping)
+and the title, text, subnets and addresses are those of that project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from toolkit.stack.model import Stack
+
+
+@dataclass(frozen=True)
+class NetworkDescription:
+    name: str  # the Compose key
+    subnet: str | None  # None: the engine picks one when the stack starts
+    gateway: str | None
+    internal: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceAddress:
+    network: str  # the Compose key
+    address: str | None  # None: the engine assigns one when the stack starts
+
+
+@dataclass(frozen=True)
+class ServiceDescription:
+    name: str
+    hostname: str  # the declared hostname, else the service name
+    addresses: tuple[ServiceAddress, ...] = ()
+
+
+@dataclass(frozen=True)
+class ExerciseDescription:
+    project: str
+    title: str
+    description: str
+    networks: tuple[NetworkDescription, ...]
+    services: tuple[ServiceDescription, ...]
+    checks: tuple[str, ...]  # check names, in file order
+    solution_steps: int
+
+
+def describe_exercise(stack: Stack) -> ExerciseDescription:
+    """Collect what a student needs to read about the exercise, in the file's order."""
+    networks = tuple(
+        NetworkDescription(key, network.subnet, network.gateway, network.internal)
+        for key, network in stack.networks.items()
+    )
+    services = tuple(
+        ServiceDescription(
+            name=key,
+            hostname=service.hostname or key,
+            addresses=tuple(
+                ServiceAddress(attachment.network, attachment.ipv4_address) for attachment in service.networks
+            ),
+        )
+        for key, service in stack.services.items()
+    )
+    return ExerciseDescription(
+        project=stack.name,
+        title=stack.exercise.title,
+        description=stack.exercise.description,
+        networks=networks,
+        services=services,
+        checks=tuple(check.name for check in stack.exercise.checks),
+        solution_steps=len(stack.exercise.solution),
+    )
+
+
+def format_description(description: ExerciseDescription) -> str:
+    """Lay the description out as plain text, one block per part, for the CLI to print."""
+    title = description.title or "(untitled exercise)"
+    lines = [f"{title} (project {description.project})"]
+    if description.description:
+        lines += ["", description.description.rstrip()]
+    if description.networks:
+        lines += ["", "Networks:"]
+        width = max(len(network.name) for network in description.networks)
+        lines += [f"  {network.name:<{width}}  {_network_line(network)}" for network in description.networks]
+    if description.services:
+        lines += ["", "Services:"]
+        width = max(len(service.name) for service in description.services)
+        lines += [f"  {service.name:<{width}}  {_service_line(service)}" for service in description.services]
+    lines.append("")
+    if description.checks:
+        lines.append(f"Checks ({len(description.checks)}): {', '.join(description.checks)}")
+    else:
+        lines.append("Checks: none")
+    steps = description.solution_steps
+    lines.append(f"Solution: {steps} step{'' if steps == 1 else 's'}" if steps else "Solution: none")
+    return "\n".join(lines) + "\n"
+
+
+def _network_line(network: NetworkDescription) -> str:
+    parts = [network.subnet or "subnet chosen by the engine"]
+    if network.gateway:
+        parts.append(f"gateway {network.gateway}")
+    if network.internal:
+        parts.append("internal")
+    return ", ".join(parts)
+
+
+def _service_line(service: ServiceDescription) -> str:
+    where = ", ".join(
+        f"{address.network} {address.address or '(address chosen by the engine)'}"
+        for address in service.addresses
+    )
+    hostname = "" if service.hostname == service.name else f"hostname {service.hostname}; "
+    return hostname + (where or "no network")
