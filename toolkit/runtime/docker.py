@@ -27,7 +27,7 @@ import requests
 from docker.types import IPAMConfig, IPAMPool
 from docker.types import Mount as DockerMount
 from docker.types import Ulimit as DockerUlimit
-from docker.utils import parse_repository_tag
+from docker.utils import parse_repository_tag, version_gte
 
 from toolkit.errors import (
     BuildFailed,
@@ -100,17 +100,19 @@ def _healthcheck(raw: Doc | None) -> HealthcheckSpec | None:
     )
 
 
-def _healthcheck_payload(spec: HealthcheckSpec) -> Doc:
+def _healthcheck_payload(spec: HealthcheckSpec, api_version: str) -> Doc:
     if spec.disabled:
         return {"Test": ["NONE"]}
-    # StartInterval needs API 1.44; older engines (20.10 here) reject unknown fields silently.
-    return {
+    payload: Doc = {
         "Test": list(spec.test),
         "Interval": int(spec.interval * _NS),
         "Timeout": int(spec.timeout * _NS),
         "Retries": spec.retries,
         "StartPeriod": int(spec.start_period * _NS),
     }
+    if version_gte(api_version, "1.44"):  # StartInterval is new in Docker 25
+        payload["StartInterval"] = int(spec.start_interval * _NS)
+    return payload
 
 
 def _image_info(raw: Doc) -> ImageInfo:
@@ -247,7 +249,11 @@ class DockerRuntime:
             raise EngineError(f"{action}: Docker refused: {exc.explanation or exc}") from exc
         except requests.exceptions.Timeout as exc:
             raise EngineError(f"{action}: Docker did not answer in time; check `docker info`") from exc
-        except (requests.exceptions.ConnectionError, ConnectionError) as exc:
+        except (
+            requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError,  # the daemon died mid-stream
+            ConnectionError,
+        ) as exc:
             raise EngineGone(
                 f"{action}: Docker stopped answering at {self._socket}; restart dockerd and retry"
             ) from exc
@@ -489,16 +495,13 @@ class DockerRuntime:
             restart_policy=restart,
         )
 
-    def _endpoint(self, ipv4_address: str | None, aliases: Sequence[str]) -> Any:
-        return self._api.create_endpoint_config(
-            ipv4_address=ipv4_address, aliases=list(aliases) or None
-        )
-
     def create_container(self, spec: ContainerSpec) -> str:
         networking = None
         if spec.networks:
             first = spec.networks[0]
-            endpoint = self._endpoint(first.ipv4_address, first.aliases)
+            endpoint = self._api.create_endpoint_config(
+                ipv4_address=first.ipv4_address, aliases=list(first.aliases) or None
+            )
             networking = self._api.create_networking_config({first.network: endpoint})
         with self._errors(f"creating container {spec.name}", conflict=NameConflict):
             created = self._api.create_container(
@@ -515,7 +518,11 @@ class DockerRuntime:
                 tty=spec.tty,
                 stdin_open=spec.stdin_open,
                 ports=[(p.container_port, p.protocol) for p in spec.ports] or None,
-                healthcheck=_healthcheck_payload(spec.healthcheck) if spec.healthcheck else None,
+                healthcheck=(
+                    _healthcheck_payload(spec.healthcheck, self._api.api_version)
+                    if spec.healthcheck
+                    else None
+                ),
                 stop_timeout=math.ceil(spec.stop_timeout) if spec.stop_timeout is not None else None,
                 host_config=self._host_config(spec),
                 networking_config=networking,
