@@ -1,39 +1,32 @@
 """The Docker adapter: the `Runtime` Protocol on docker-py's low-level `APIClient`.
 
 Docker is the reference behaviour, so this adapter mostly translates: specs into Engine API
-payloads, inspect documents into `specs` dataclasses, and SDK exceptions into `toolkit.errors`
-(all of it in `_errors`, one context manager). Two things go beyond translation: exec timeouts
-(the API has no exec kill) and health, which labkit probes on demand as it does on Podman.
+payloads and inspect documents into `specs` dataclasses (`docker_convert`), build streams into
+progress lines and BuildFailed (`docker_build`), and SDK exceptions into `toolkit.errors`
+(`docker_errors`, one context manager). Two things go beyond translation: exec timeouts
+(`docker_exec`: the API has no exec kill) and health, which labkit probes on demand as it does
+on Podman.
 """
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import json
 import math
-import os
-import re
-import signal
-import threading
-import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
 
 import docker
 import docker.errors
-import requests
 from docker.types import IPAMConfig, IPAMPool
-from docker.types import Mount as DockerMount
-from docker.types import Ulimit as DockerUlimit
-from docker.utils import parse_repository_tag, version_gte
+from docker.utils import parse_repository_tag
 
 from toolkit.errors import (
     BuildFailed,
     ContainerNotFound,
     EngineError,
-    EngineGone,
     EngineUnavailable,
     ExecTimeout,
     ImageNotFound,
@@ -43,12 +36,25 @@ from toolkit.errors import (
     UsageError,
     VolumeNotFound,
 )
+from toolkit.runtime.docker_build import run_build
+from toolkit.runtime.docker_convert import (
+    Doc,
+    container_info,
+    create_args,
+    healthcheck,
+    host_config_args,
+    image_info,
+    label_filters,
+    network_info,
+    volume_info,
+)
+from toolkit.runtime.docker_errors import docker_errors
+from toolkit.runtime.docker_exec import run_exec
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
     ContainerInfo,
     ContainerSpec,
-    ContainerState,
     EngineInfo,
     ExecResult,
     HealthcheckSpec,
@@ -58,154 +64,9 @@ from toolkit.runtime.specs import (
     LabelSelector,
     NetworkInfo,
     NetworkSpec,
-    PortBinding,
     VolumeInfo,
     VolumeSpec,
 )
-
-Doc = dict[str, Any]  # an Engine API JSON document, only ever read inside this module
-
-_NS = 1_000_000_000
-_STEP = re.compile(r"^Step \d+/\d+ : ")
-_LOG_TAIL = 20
-_HINTS: dict[type[NotFound], str] = {
-    ImageNotFound: "build, load or import it first",
-    ContainerNotFound: "check the name; it may have been removed",
-    NetworkNotFound: "check the name; it may have been removed",
-    VolumeNotFound: "check the name; it may have been removed",
-    NotFound: "check the names in the request",
-}
-
-
-def _label_filters(labels: LabelSelector) -> dict[str, list[str]]:
-    return {"label": [key if value is None else f"{key}={value}" for key, value in labels.items()]}
-
-
-def _seconds(value: Any) -> float | None:
-    return value / _NS if value else None
-
-
-def _healthcheck(raw: Doc | None) -> HealthcheckSpec | None:
-    """Docker's Config.Healthcheck (nanoseconds, 0 = default) as a HealthcheckSpec (seconds)."""
-    if not raw or not raw.get("Test"):
-        return None
-    defaults = HealthcheckSpec(test=())
-    return HealthcheckSpec(
-        test=tuple(raw["Test"]),
-        interval=_seconds(raw.get("Interval")) or defaults.interval,
-        timeout=_seconds(raw.get("Timeout")) or defaults.timeout,
-        retries=raw.get("Retries") or defaults.retries,
-        start_period=_seconds(raw.get("StartPeriod")) or defaults.start_period,
-        start_interval=_seconds(raw.get("StartInterval")) or defaults.start_interval,
-    )
-
-
-def _healthcheck_payload(spec: HealthcheckSpec, api_version: str) -> Doc:
-    if spec.disabled:
-        return {"Test": ["NONE"]}
-    payload: Doc = {
-        "Test": list(spec.test),
-        "Interval": int(spec.interval * _NS),
-        "Timeout": int(spec.timeout * _NS),
-        "Retries": spec.retries,
-        "StartPeriod": int(spec.start_period * _NS),
-    }
-    if version_gte(api_version, "1.44"):  # StartInterval is new in Docker 25
-        payload["StartInterval"] = int(spec.start_interval * _NS)
-    return payload
-
-
-def _image_info(raw: Doc) -> ImageInfo:
-    config = raw.get("Config") or {}
-    return ImageInfo(
-        id=raw["Id"],
-        tags=tuple(raw.get("RepoTags") or ()),
-        labels=dict(config.get("Labels") or {}),
-        created=str(raw.get("Created", "")),
-        size=int(raw.get("Size") or 0),
-        healthcheck=_healthcheck(config.get("Healthcheck")),
-    )
-
-
-def _network_info(raw: Doc) -> NetworkInfo:
-    pools = (raw.get("IPAM") or {}).get("Config") or [{}]
-    return NetworkInfo(
-        id=raw["Id"],
-        name=raw["Name"],
-        subnet=pools[0].get("Subnet") or None,
-        gateway=pools[0].get("Gateway") or None,
-        internal=bool(raw.get("Internal")),
-        labels=dict(raw.get("Labels") or {}),
-    )
-
-
-def _published_ports(raw: Doc) -> tuple[PortBinding, ...]:
-    found: dict[tuple[int, str, int, str], PortBinding] = {}
-    for key, bindings in ((raw.get("NetworkSettings") or {}).get("Ports") or {}).items():
-        port, _, protocol = key.partition("/")
-        for binding in bindings or ():
-            host_port = int(binding.get("HostPort") or 0)
-            host_ip = binding.get("HostIp", "")
-            found[(int(port), protocol, host_port, host_ip)] = PortBinding(
-                int(port), "udp" if protocol == "udp" else "tcp", host_port or None, host_ip
-            )
-    return tuple(found.values())
-
-
-def _container_info(raw: Doc, health: HealthStatus | None) -> ContainerInfo:
-    state = raw.get("State") or {}
-    status = ContainerState(state.get("Status", "created"))
-    networks = (raw.get("NetworkSettings") or {}).get("Networks") or {}
-    return ContainerInfo(
-        id=raw["Id"],
-        name=raw["Name"].lstrip("/"),
-        image=(raw.get("Config") or {}).get("Image") or raw.get("Image", ""),
-        state=status,
-        exit_code=state.get("ExitCode") if status in (ContainerState.EXITED, ContainerState.DEAD) else None,
-        labels=dict((raw.get("Config") or {}).get("Labels") or {}),
-        ips={name: net["IPAddress"] for name, net in networks.items() if net.get("IPAddress")},
-        ports=_published_ports(raw),
-        health=health,
-        started_at=state.get("StartedAt", ""),
-    )
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid`, found through /proc (the exec'd command may fork)."""
-    children: dict[int, list[int]] = collections.defaultdict(list)
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rpartition(")")[2].split()[1])
-        children[ppid].append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), ()):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
-def _kill_exec_process(pid: int, container_id: str) -> bool:
-    """SIGKILL an exec'd process tree; False when it is not visible from here.
-
-    The Engine API cannot kill an exec, but its Pid is a host pid: when this process shares the
-    daemon's PID namespace (the usual local socket) the tree can be killed directly. The cgroup
-    check makes sure the pid still belongs to the container and was not reused.
-    """
-    try:
-        if not pid or container_id not in Path(f"/proc/{pid}/cgroup").read_text():
-            return False
-        for victim in [pid, *_descendants(pid)]:
-            with contextlib.suppress(OSError):
-                os.kill(victim, signal.SIGKILL)
-    except OSError:
-        return False
-    return True
 
 
 class DockerRuntime:
@@ -228,41 +89,14 @@ class DockerRuntime:
     def name(self) -> str:
         return "docker"
 
-    @contextlib.contextmanager
     def _errors(
         self,
         action: str,
         not_found: type[NotFound] = NotFound,
         conflict: type[EngineError] = EngineError,
-    ) -> Iterator[None]:
+    ) -> AbstractContextManager[None]:
         """Turn docker-py's and requests' exceptions into toolkit errors, by type and status."""
-        try:
-            yield
-        except docker.errors.ImageNotFound as exc:
-            raise ImageNotFound(f"{action}: {exc.explanation}; {_HINTS[ImageNotFound]}") from exc
-        except docker.errors.NotFound as exc:
-            raise not_found(f"{action}: {exc.explanation}; {_HINTS[not_found]}") from exc
-        except docker.errors.APIError as exc:
-            if exc.status_code == 409:
-                hint = "choose another name or remove the old one" if conflict is NameConflict else ""
-                raise conflict(f"{action}: {exc.explanation}" + (f"; {hint}" if hint else "")) from exc
-            raise EngineError(f"{action}: Docker refused: {exc.explanation or exc}") from exc
-        except requests.exceptions.Timeout as exc:
-            raise EngineError(f"{action}: Docker did not answer in time; check `docker info`") from exc
-        except (
-            requests.exceptions.ConnectionError,
-            requests.exceptions.ChunkedEncodingError,  # the daemon died mid-stream
-            ConnectionError,
-        ) as exc:
-            raise EngineGone(
-                f"{action}: Docker stopped answering at {self._socket}; restart dockerd and retry"
-            ) from exc
-        except FileNotFoundError as exc:
-            if os.path.exists(self._socket):
-                raise
-            raise EngineGone(f"{action}: Docker's socket {self._socket} is gone; restart dockerd") from exc
-        except docker.errors.DockerException as exc:
-            raise EngineError(f"{action}: {exc}") from exc
+        return docker_errors(self._socket, action, not_found, conflict)
 
     def info(self) -> EngineInfo:
         with self._errors("reading Docker's version"):
@@ -291,11 +125,11 @@ class DockerRuntime:
 
     def inspect_image(self, ref: str) -> ImageInfo:
         with self._errors(f"inspecting image {ref}", ImageNotFound):
-            return _image_info(self._api.inspect_image(ref))
+            return image_info(self._api.inspect_image(ref))
 
     def list_images(self, labels: LabelSelector) -> list[ImageInfo]:
         with self._errors("listing images"):
-            ids = dict.fromkeys(i["Id"] for i in self._api.images(filters=_label_filters(labels)))
+            ids = dict.fromkeys(i["Id"] for i in self._api.images(filters=label_filters(labels)))
         images = []
         for image_id in ids:
             with contextlib.suppress(ImageNotFound):  # removed since the listing
@@ -307,67 +141,10 @@ class DockerRuntime:
             raise UsageError("an image build needs at least one tag")
         if not spec.context.is_dir():
             raise BuildFailed(f"build context {spec.context} is not a folder; check the path")
-        tail: collections.deque[str] = collections.deque(maxlen=_LOG_TAIL)
-        step, error, image_id, pending = "", "", "", ""
-
-        def emit(line: str) -> None:
-            nonlocal step
-            if _STEP.match(line):
-                step = line
-            tail.append(line)
-            if on_progress is not None:
-                on_progress(line)
-
-        with self._errors(f"building {spec.tags[0]}"):
-            try:
-                for chunk in self._api.build(
-                    path=str(spec.context),
-                    dockerfile=self._containerfile(spec),
-                    tag=spec.tags[0],
-                    buildargs=dict(spec.build_args) or None,
-                    labels=dict(spec.labels) or None,
-                    target=spec.target,
-                    nocache=spec.no_cache,
-                    rm=True,
-                    forcerm=True,
-                    decode=True,
-                    timeout=None,  # a silent RUN step may take longer than any HTTP timeout
-                ):
-                    pending += chunk.get("stream", "")
-                    *lines, pending = pending.split("\n")
-                    for line in lines:
-                        emit(line.rstrip("\r"))
-                    if chunk.get("status"):
-                        emit(f"{chunk['status']} {chunk.get('progress', '')}".rstrip())
-                    if "error" in chunk:
-                        error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
-                    image_id = (chunk.get("aux") or {}).get("ID", image_id)
-            except docker.errors.APIError as exc:  # refused before any step ran (bad Containerfile path)
-                error = str(exc.explanation or exc)
-            if pending:
-                emit(pending)
-            if error:
-                tail.append(error)
-                at = f" at {step!r}" if step else ""
-                raise BuildFailed(
-                    f"building {spec.tags[0]} failed{at}: {error}; fix the Containerfile and rebuild",
-                    step=step,
-                    log_tail=list(tail),
-                )
+        built = run_build(self._api, self._socket, spec, on_progress) or spec.tags[0]
         for tag in spec.tags[1:]:
-            self.tag_image(image_id or spec.tags[0], tag)
-        return self.inspect_image(image_id or spec.tags[0])
-
-    @staticmethod
-    def _containerfile(spec: BuildSpec) -> str:
-        if spec.containerfile is None:
-            # The classic builder only looks for `Dockerfile` by itself.
-            found = spec.context / "Containerfile"
-            return "Containerfile" if found.exists() else "Dockerfile"
-        path = spec.containerfile
-        if path.is_absolute() and path.is_relative_to(spec.context):
-            path = path.relative_to(spec.context)
-        return str(path)  # absolute outside the context: docker-py adds it to the context
+            self.tag_image(built, tag)
+        return self.inspect_image(built)
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         repository, tag = parse_repository_tag(new_ref)
@@ -440,7 +217,7 @@ class DockerRuntime:
 
     def inspect_network(self, name: str) -> NetworkInfo:
         with self._errors(f"inspecting network {name}", NetworkNotFound):
-            return _network_info(self._api.inspect_network(name))
+            return network_info(self._api.inspect_network(name))
 
     def remove_network(self, name: str) -> None:
         with self._errors(f"removing network {name}", NetworkNotFound):
@@ -448,13 +225,13 @@ class DockerRuntime:
 
     def list_networks(self, labels: LabelSelector) -> list[NetworkInfo]:
         with self._errors("listing networks"):
-            return [_network_info(n) for n in self._api.networks(filters=_label_filters(labels))]
+            return [network_info(n) for n in self._api.networks(filters=label_filters(labels))]
 
     # ------------------------------------------------------------ volumes
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         with self._errors(f"creating volume {spec.name}", conflict=NameConflict):
             raw = self._api.create_volume(spec.name, driver="local", labels=dict(spec.labels))
-        return VolumeInfo(raw["Name"], dict(raw.get("Labels") or {}), raw.get("Mountpoint", ""))
+        return volume_info(raw)
 
     def remove_volume(self, name: str, force: bool = False) -> None:
         with self._errors(f"removing volume {name}", VolumeNotFound):
@@ -462,39 +239,10 @@ class DockerRuntime:
 
     def list_volumes(self, labels: LabelSelector) -> list[VolumeInfo]:
         with self._errors("listing volumes"):
-            raw = self._api.volumes(filters=_label_filters(labels)).get("Volumes") or []
-        return [VolumeInfo(v["Name"], dict(v.get("Labels") or {}), v.get("Mountpoint", "")) for v in raw]
+            raw = self._api.volumes(filters=label_filters(labels)).get("Volumes") or []
+        return [volume_info(v) for v in raw]
 
     # ------------------------------------------------------------ containers
-    def _host_config(self, spec: ContainerSpec) -> Any:
-        bindings: dict[str, list[Doc]] = collections.defaultdict(list)
-        for port in spec.ports:
-            bindings[f"{port.container_port}/{port.protocol}"].append(
-                {"HostIp": port.host_ip, "HostPort": str(port.host_port or "")}
-            )
-        restart = None if spec.restart == "no" else {"Name": spec.restart}
-        return self._api.create_host_config(
-            network_mode=spec.networks[0].network if spec.networks else None,
-            dns=list(spec.dns) or None,
-            extra_hosts=[f"{host}:{ip}" for host, ip in spec.extra_hosts] or None,
-            cap_add=list(spec.cap_add) or None,
-            cap_drop=list(spec.cap_drop) or None,
-            privileged=spec.privileged,
-            sysctls=dict(spec.sysctls) or None,
-            mounts=[
-                DockerMount(m.target, m.source or None, type=m.kind, read_only=m.read_only)
-                for m in spec.mounts
-            ] or None,
-            port_bindings=dict(bindings) or None,
-            init=spec.init or None,
-            read_only=spec.read_only or None,
-            ulimits=[DockerUlimit(name=u.name, soft=u.soft, hard=u.hard) for u in spec.ulimits] or None,
-            mem_limit=spec.mem_limit,
-            nano_cpus=int(spec.cpus * _NS) if spec.cpus else None,
-            pids_limit=spec.pids_limit,
-            restart_policy=restart,
-        )
-
     def create_container(self, spec: ContainerSpec) -> str:
         networking = None
         if spec.networks:
@@ -506,25 +254,8 @@ class DockerRuntime:
         with self._errors(f"creating container {spec.name}", conflict=NameConflict):
             created = self._api.create_container(
                 spec.image,
-                command=list(spec.command) if spec.command is not None else None,
-                entrypoint=list(spec.entrypoint) if spec.entrypoint is not None else None,
-                name=spec.name,
-                hostname=spec.hostname,
-                domainname=spec.domainname,
-                user=spec.user,
-                environment=dict(spec.environment) or None,
-                labels=dict(spec.labels) or None,
-                working_dir=spec.working_dir,
-                tty=spec.tty,
-                stdin_open=spec.stdin_open,
-                ports=[(p.container_port, p.protocol) for p in spec.ports] or None,
-                healthcheck=(
-                    _healthcheck_payload(spec.healthcheck, self._api.api_version)
-                    if spec.healthcheck
-                    else None
-                ),
-                stop_timeout=math.ceil(spec.stop_timeout) if spec.stop_timeout is not None else None,
-                host_config=self._host_config(spec),
+                **create_args(spec, self._api.api_version),
+                host_config=self._api.create_host_config(**host_config_args(spec)),
                 networking_config=networking,
             )
         container_id = str(created["Id"])
@@ -567,7 +298,7 @@ class DockerRuntime:
 
     def _healthcheck_of(self, raw: Doc) -> HealthcheckSpec | None:
         """The container's healthcheck: Docker copies the image's into Config at create."""
-        spec = _healthcheck((raw.get("Config") or {}).get("Healthcheck"))
+        spec = healthcheck((raw.get("Config") or {}).get("Healthcheck"))
         if spec is None and raw.get("Image"):
             with contextlib.suppress(ImageNotFound):
                 spec = self.inspect_image(raw["Image"]).healthcheck
@@ -586,11 +317,11 @@ class DockerRuntime:
             with contextlib.suppress(EngineError):
                 if self._probe(raw["Id"], spec).passed:
                     health = "healthy"
-        return _container_info(raw, health)
+        return container_info(raw, health)
 
     def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]:
         with self._errors("listing containers"):
-            found = self._api.containers(all=all, filters=_label_filters(labels))
+            found = self._api.containers(all=all, filters=label_filters(labels))
         infos = []
         for summary in found:
             with contextlib.suppress(ContainerNotFound):  # removed since the listing
@@ -627,71 +358,10 @@ class DockerRuntime:
         workdir: str | None = None,
         timeout: float | None = None,
     ) -> ExecResult:
-        started = time.monotonic()
-        with self._errors(f"running {argv[0] if argv else '?'} in {container}", ContainerNotFound):
-            exec_id = self._api.exec_create(
-                container, list(argv), user=user or "", environment=dict(env or {}) or None,
-                workdir=workdir,
-            )["Id"]
-        out: list[bytes] = []
-        err: list[bytes] = []
-        failures: list[BaseException] = []
-
-        def pump() -> None:
-            try:
-                for stdout, stderr in self._api.exec_start(exec_id, stream=True, demux=True):
-                    out.append(stdout or b"")
-                    err.append(stderr or b"")
-            except BaseException as exc:  # handed to the caller's thread below
-                failures.append(exc)
-
-        # A daemon thread, not an executor: a command that cannot be killed must not keep the
-        # interpreter from exiting.
-        reader = threading.Thread(target=pump, name=f"exec-{exec_id[:12]}", daemon=True)
-        reader.start()
-        reader.join(timeout)
-        if reader.is_alive():
-            killed = self._kill_exec(exec_id, container)
-            reader.join(2.0)  # the stream ends once the process is gone: keep its last output
-            output = (b"".join(out) + b"".join(err)).decode(errors="replace")
-            fate = "it was killed" if killed else "it may still be running in the container"
-            raise ExecTimeout(
-                f"{' '.join(argv)!r} in {container} did not finish within {timeout:g} s; {fate}",
-                timeout=timeout or 0.0,
-                output=output,
-            )
-        with self._errors(f"running {argv[0] if argv else '?'} in {container}", ContainerNotFound):
-            if failures:
-                raise failures[0]
-            exit_code = self._exit_code(exec_id)
-        return ExecResult(
-            exit_code=exit_code,
-            stdout=b"".join(out).decode(errors="replace"),
-            stderr=b"".join(err).decode(errors="replace"),
-            duration=time.monotonic() - started,
+        return run_exec(
+            self._api, self._socket, container, argv,
+            user=user, env=env, workdir=workdir, timeout=timeout,
         )
-
-    def _exit_code(self, exec_id: str) -> int:
-        # The output stream can close a moment before Docker records the exit code.
-        for _ in range(100):
-            state = self._api.exec_inspect(exec_id)
-            if not state.get("Running") and state.get("ExitCode") is not None:
-                return int(state["ExitCode"])
-            time.sleep(0.02)
-        raise EngineError(f"Docker never reported the exit code of exec {exec_id[:12]}")
-
-    def _kill_exec(self, exec_id: str, container: str) -> bool:
-        with contextlib.suppress(EngineError, EngineGone):
-            for _ in range(50):  # the process may not have started yet
-                with self._errors(f"inspecting exec in {container}"):
-                    state = self._api.exec_inspect(exec_id)
-                if state.get("Pid") or not state.get("Running") and state.get("ExitCode") is not None:
-                    break
-                time.sleep(0.05)
-            if not state.get("Running"):
-                return state.get("ExitCode") is not None
-            return _kill_exec_process(int(state["Pid"]), state.get("ContainerID", ""))
-        return False
 
     def run_healthcheck(self, container: str) -> HealthProbe:
         raw = self._inspect(container)
