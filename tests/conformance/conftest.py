@@ -1,0 +1,15 @@
+"""Print the conformance outcome counts at the end of the run."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.conformance.test_corpus import OUTCOMES
+
+    if not OUTCOMES:
+        return
+    order = ("accepted equal", "refused with reason", "both rejected", "mismatch")
+    terminalreporter.write_sep("=", "Compose conformance")
+    terminalreporter.write_line(", ".join(f"{name}: {OUTCOMES[name]}" for name in order))
