@@ -76,7 +76,10 @@ def main() -> None:
 
     register_commands()
     try:
-        app(standalone_mode=False)
+        # Without standalone mode Typer returns a command's exit code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except ToolkitError as exc:
         error_line(str(exc))
         sys.exit(exc.exit_code)

@@ -1,0 +1,86 @@
+"""An exercise as one project runs it: with that project's own subnets and labels.
+
+`labkit up -p alice --renumber` gives a copy of an exercise other subnets, and rewrites every
+address in its checks and solution to match. Checking or solving that project later must use
+the same addresses, so they are recovered from the subnets its networks have on the engine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from ipaddress import IPv4Network
+
+from toolkit.runtime.protocol import Runtime
+from toolkit.stack import naming
+from toolkit.stack.model import Stack
+from toolkit.stack.renumber import (
+    apply_renumbering,
+    engine_subnets,
+    find_clashes,
+    plan_renumbering,
+    recover_mapping,
+    resolve_pool,
+)
+
+
+def with_labels(stack: Stack, labels: Mapping[str, str]) -> Stack:
+    """The same stack with `labels` on every service, network and volume it creates.
+
+    How a test run or a self-test marks a project as its own (the run label), so that what a
+    killed run left behind can be told from a student's stack and removed.
+    """
+    return replace(
+        stack,
+        services={k: replace(s, labels={**s.labels, **labels}) for k, s in stack.services.items()},
+        networks={k: replace(n, labels={**n.labels, **labels}) for k, n in stack.networks.items()},
+        volumes={k: replace(v, labels={**v.labels, **labels}) for k, v in stack.volumes.items()},
+    )
+
+
+def project_subnets(runtime: Runtime, project: str) -> dict[str, IPv4Network]:
+    """Network key -> the subnet the project's network of that key has on the engine."""
+    found: dict[str, IPv4Network] = {}
+    for network in runtime.list_networks(naming.project_selector(project)):
+        key = network.labels.get(naming.LABEL_NETWORK)
+        if not key or network.subnet is None:
+            continue
+        try:
+            subnet = ipaddress.ip_network(network.subnet, strict=False)
+        except ValueError:
+            continue
+        if isinstance(subnet, IPv4Network):
+            found[key] = subnet
+    return found
+
+
+def stack_as_running(runtime: Runtime, stack: Stack, project: str) -> Stack:
+    """The stack with the addresses the running `project` has (unchanged if not renumbered).
+
+    Raises:
+        UsageError: a network of the project has another size than the exercise declares.
+    """
+    return apply_renumbering(stack, recover_mapping(stack, project_subnets(runtime, project)))
+
+
+def renumber_if_clashing(
+    runtime: Runtime, stack: Stack, project: str, environ: Mapping[str, str] | None = None
+) -> Stack:
+    """The stack, renumbered into free subnets when its own would overlap a network on the
+    engine (a student's copy of the same exercise, say); unchanged otherwise.
+
+    The self-test and test fixtures run next to whatever else the engine holds: a clash
+    there is not a reason to fail.
+    """
+    others = engine_subnets(
+        network for network in runtime.list_networks({})
+        if network.labels.get(naming.LABEL_PROJECT) != project
+    )
+    if not find_clashes(stack, others):
+        return stack
+    pool = resolve_pool(None, os.environ if environ is None else environ)
+    # The search for free subnets starts at a place derived from the name: use the project's.
+    mapping = plan_renumbering(replace(stack, name=project), others.values(), pool)
+    return apply_renumbering(stack, mapping)
