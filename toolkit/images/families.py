@@ -11,19 +11,19 @@ from __future__ import annotations
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 from toolkit.errors import UsageError
 
 
-class Family(str, Enum):
+class Family(StrEnum):
     """A family of distributions that share package names."""
 
     APT = "apt"
     DNF = "dnf"
 
 
-class PackageManager(str, Enum):
+class PackageManager(StrEnum):
     """The command that installs packages in a base image."""
 
     APT_GET = "apt-get"
@@ -191,24 +191,23 @@ def supported_families(logical: Sequence[str]) -> tuple[Family, ...]:
     )
 
 
-def install_command(packages: Sequence[str], manager: PackageManager) -> str:
-    """One shell command that installs packages and removes the manager's caches.
+def install_commands(packages: Sequence[str], manager: PackageManager) -> tuple[str, ...]:
+    """Shell commands, to be joined with `&&`, that install packages and remove the caches.
 
     Install and clean-up share one layer, so the caches never reach the image. No packages:
-    a no-op command (the image still builds, the layer is empty).
+    a single no-op command.
     """
     if not packages:
-        return "true"
+        return ("true",)
     names = " ".join(shlex.quote(p) for p in packages)
     if manager is PackageManager.APT_GET:
         return (
-            "apt-get update"
-            " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "
-            f"{names}"
-            " && apt-get clean"
-            " && rm -rf /var/lib/apt/lists/*"
+            "apt-get update",
+            f"DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {names}",
+            "apt-get clean",
+            "rm -rf /var/lib/apt/lists/*",
         )
     return (
-        f"{manager.value} install -y --setopt=install_weak_deps=0 --setopt=tsflags=nodocs {names}"
-        f" && {manager.value} clean all"
+        f"{manager.value} install -y --setopt=install_weak_deps=0 --setopt=tsflags=nodocs {names}",
+        f"{manager.value} clean all",
     )

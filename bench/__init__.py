@@ -1,0 +1,1 @@
+"""Benchmarks: labkit against its peers on this machine (`make bench`)."""

@@ -1,0 +1,294 @@
+"""Build course images for one base: dependency order, skip-if-unchanged, a small pool, events.
+
+An image whose inputs (fingerprint.py) match the `io.labkit.content-hash` label of its tag is
+skipped without calling the engine's builder. Images that do not depend on each other build
+concurrently (two at a time by default: builds are bound by the network and the disk). When an
+image fails, the images built FROM it are reported "skipped: base failed" and the others go on.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from toolkit.errors import BuildFailed, ImageNotFound, ToolkitError, UsageError
+from toolkit.images.catalog import Catalog, CourseImage
+from toolkit.images.containerfile import OS_IMAGE
+from toolkit.images.families import Base, get_base
+from toolkit.images.fingerprint import content_hash, labkit_version
+from toolkit.images.render import DEFAULT_NAMESPACE, image_tag, render_containerfile
+from toolkit.runtime.protocol import Runtime
+from toolkit.runtime.specs import BuildSpec
+
+HASH_LABEL = "io.labkit.content-hash"
+IMAGE_LABEL = "io.labkit.image"
+BASE_LABEL = "io.labkit.base"
+UP_TO_DATE = "up to date"
+BASE_FAILED = "base failed"
+DEFAULT_WORKERS = 2
+
+EventKind = Literal["queued", "started", "step", "output", "built", "skipped", "failed"]
+Status = Literal["built", "skipped", "failed"]
+_STEP = re.compile(r"^\s*step\s+(\d+/\d+)\s*:\s*(.*)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BuildEvent:
+    """Something that happened to one image; `elapsed` counts from its start."""
+
+    image: str
+    tag: str
+    kind: EventKind
+    elapsed: float = 0.0
+    step: str = ""  # the current step, "3/7 RUN apt-get update ..."
+    message: str = ""  # an output line, a skip reason, an error
+    log_tail: tuple[str, ...] = ()
+
+
+EventCallback = Callable[[BuildEvent], None]
+
+
+@dataclass(frozen=True)
+class ImageBuild:
+    """How one image's build ended."""
+
+    name: str
+    tag: str
+    status: Status
+    seconds: float
+    reason: str = ""  # "up to date", "base failed", or the error
+    image_id: str = ""
+    content_hash: str = ""
+    step: str = ""  # the failing step
+    log_tail: tuple[str, ...] = ()
+
+    @property
+    def has_image(self) -> bool:
+        """The tag exists and matches its inputs (built now or before)."""
+        return self.status == "built" or (self.status == "skipped" and self.reason == UP_TO_DATE)
+
+    @property
+    def label(self) -> str:
+        """`built`, `skipped: up to date`, `skipped: base failed`, `failed`."""
+        return f"{self.status}: {self.reason}" if self.status == "skipped" else self.status
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    base: Base
+    builds: tuple[ImageBuild, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(b.status != "failed" and b.has_image for b in self.builds)
+
+    @property
+    def failed(self) -> tuple[ImageBuild, ...]:
+        return tuple(b for b in self.builds if b.status == "failed")
+
+    def get(self, name: str) -> ImageBuild:
+        return next(b for b in self.builds if b.name == name)
+
+
+@dataclass
+class _Plan:
+    """Everything decided before the first engine call."""
+
+    base: Base
+    order: list[str]
+    rendered: dict[str, str]
+    tags: dict[str, str]
+    base_id: str
+    results: dict[str, ImageBuild] = field(default_factory=dict)
+
+
+def missing_base_hint(base: Base) -> str:
+    if base.bootstrappable:
+        return f"run 'labkit images bootstrap {base.alias}' (no registry needed)"
+    return f"pull {base.ref} where its registry is reachable, then 'labkit images load' it here"
+
+
+def _step_name(line: str) -> str:
+    """`Step 3/7 : RUN x` (Docker) and `STEP 3/7: RUN x` (Podman) both as `3/7 RUN x`."""
+    match = _STEP.match(line)
+    return f"{match.group(1)} {match.group(2)}" if match else line
+
+
+class CourseBuilder:
+    """Builds course images of one catalog for one base on one engine."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        catalog: Catalog,
+        base: Base | str,
+        *,
+        namespace: str = DEFAULT_NAMESPACE,
+        force: bool = False,
+        build_args: Mapping[str, str] | None = None,
+        on_event: EventCallback | None = None,
+        workers: int = DEFAULT_WORKERS,
+    ) -> None:
+        self.runtime = runtime
+        self.catalog = catalog
+        self.base = base if isinstance(base, Base) else get_base(base)
+        self.namespace = namespace
+        self.force = force
+        self.build_args = dict(build_args or {})
+        self.workers = max(1, workers)
+        self._on_event = on_event
+        self._event_lock = threading.Lock()
+
+    def _emit(self, event: BuildEvent) -> None:
+        if self._on_event is not None:
+            with self._event_lock:  # the callback never runs twice at once
+                self._on_event(event)
+
+    def plan(self, names: Iterable[str] | None = None) -> _Plan:
+        """Render every image first, so a bad Containerfile fails before any build starts."""
+        order = self.catalog.build_order(names)
+        rendered: dict[str, str] = {}
+        for name in order:
+            image = self.catalog.get(name)
+            if self.base.family not in image.families:
+                raise UsageError(
+                    f"{name} cannot be built on {self.base.alias}: it uses packages the "
+                    f"{self.base.family.value} family lacks"
+                )
+            rendered[name] = render_containerfile(image, self.base, self.namespace)
+        try:
+            base_id = self.runtime.inspect_image(self.base.ref).id
+        except ImageNotFound:
+            raise ImageNotFound(
+                f"base image {self.base.ref} ({self.base.alias}) is not on {self.runtime.name}: "
+                + missing_base_hint(self.base)
+            ) from None
+        tags = {n: image_tag(n, self.base, self.namespace) for n in order}
+        return _Plan(self.base, order, rendered, tags, base_id)
+
+    def build(self, names: Iterable[str] | None = None) -> BuildReport:
+        """Build `names` (default: all) and the course images they are built from.
+
+        Raises UsageError or ImageNotFound before building anything; build failures are in
+        the report, never raised.
+        """
+        plan = self.plan(names)
+        for name in plan.order:
+            self._emit(BuildEvent(name, plan.tags[name], "queued"))
+        pending = list(plan.order)
+        running: dict[Future[ImageBuild], str] = {}
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="labkit-build") as pool:
+            while pending or running:
+                for name in list(pending):
+                    parents = self.catalog.get(name).parents
+                    if any(p in plan.results and not plan.results[p].has_image for p in parents):
+                        pending.remove(name)
+                        self._finish(plan, ImageBuild(name, plan.tags[name], "skipped", 0.0,
+                                                      BASE_FAILED))
+                    elif all(p in plan.results for p in parents) and len(running) < self.workers:
+                        pending.remove(name)
+                        running[pool.submit(self._build_one, plan, name)] = name
+                if not running:
+                    if pending:  # cannot happen with a topological order; never spin
+                        raise RuntimeError(f"no image of {pending} can start")
+                    continue
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    self._finish(plan, future.result())
+        return BuildReport(self.base, tuple(plan.results[n] for n in plan.order))
+
+    def _finish(self, plan: _Plan, result: ImageBuild) -> None:
+        plan.results[result.name] = result
+        message = result.reason if result.status != "built" else ""
+        self._emit(BuildEvent(result.name, result.tag, result.status, result.seconds, result.step,
+                              message, result.log_tail))
+
+    def _parent_ids(self, plan: _Plan, image: CourseImage) -> str:
+        ids = [plan.base_id] if any(f.image == OS_IMAGE for f in image.template.from_lines()) else []
+        ids += [plan.results[p].image_id for p in image.parents]
+        return ",".join(ids)
+
+    def _build_one(self, plan: _Plan, name: str) -> ImageBuild:
+        started = time.monotonic()
+        image, tag = self.catalog.get(name), plan.tags[name]
+        self._emit(BuildEvent(name, tag, "started"))
+        digest = content_hash(image, plan.rendered[name], self._parent_ids(plan, image),
+                              self.build_args)
+        try:
+            if not self.force:
+                try:
+                    existing = self.runtime.inspect_image(tag)
+                except ImageNotFound:
+                    existing = None
+                if existing is not None and existing.labels.get(HASH_LABEL) == digest:
+                    return ImageBuild(name, tag, "skipped", time.monotonic() - started,
+                                      UP_TO_DATE, existing.id, digest)
+            step = ""
+
+            def progress(line: str) -> None:
+                nonlocal step
+                if _STEP.match(line):
+                    step = _step_name(line)
+                    self._emit(BuildEvent(name, tag, "step", time.monotonic() - started, step))
+                else:
+                    self._emit(BuildEvent(name, tag, "output", time.monotonic() - started, step,
+                                          line))
+
+            with tempfile.TemporaryDirectory(prefix=f"labkit-build-{name}-") as folder:
+                context = self._context(image, plan.rendered[name], Path(folder))
+                info = self.runtime.build_image(
+                    BuildSpec(
+                        context=context,
+                        tags=(tag,),
+                        containerfile=Path("Containerfile"),
+                        build_args=self.build_args,
+                        labels=self._labels(plan, image, digest),
+                        no_cache=self.force,
+                    ),
+                    on_progress=progress,
+                )
+        except BuildFailed as exc:
+            return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message,
+                              step=_step_name(exc.step), log_tail=exc.log_tail)
+        except ToolkitError as exc:
+            return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message)
+        return ImageBuild(name, tag, "built", time.monotonic() - started, "", info.id, digest)
+
+    @staticmethod
+    def _context(image: CourseImage, rendered: str, folder: Path) -> Path:
+        """A private copy of the context with the rendered Containerfile in it."""
+        for relative in image.context_files():
+            target = folder / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(image.folder / relative, target)
+        (folder / "Containerfile").write_text(rendered, encoding="utf-8")
+        return folder
+
+    def _labels(self, plan: _Plan, image: CourseImage, digest: str) -> dict[str, str]:
+        final_from = image.template.from_lines()[-1]
+        parent = final_from.course_image
+        if final_from.image == OS_IMAGE:
+            base_name = self.base.ref
+        else:
+            base_name = plan.tags[parent] if parent in plan.tags else final_from.image
+        return {
+            "org.opencontainers.image.title": image.name,
+            "org.opencontainers.image.description": image.description,
+            "org.opencontainers.image.created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "org.opencontainers.image.version": labkit_version(),
+            "org.opencontainers.image.base.name": base_name,
+            IMAGE_LABEL: image.name,
+            BASE_LABEL: self.base.alias,
+            "io.labkit.family": self.base.family.value,
+            HASH_LABEL: digest,
+        }
