@@ -1,6 +1,6 @@
 """Which engine labkit talks to: the flag, then LABKIT_ENGINE, then auto-detection.
 
-Detection asks each candidate socket what it is (`GET /version`), so a DOCKER_HOST that points
+Detection asks each candidate socket what it is (`GET /_ping`), so a DOCKER_HOST that points
 at Podman's Docker-compatible socket is recognised as Podman. Nothing here imports an engine SDK:
 the CLI resolves the engine without paying for those imports.
 """
@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import atexit
 import http.client
-import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,21 +56,21 @@ def identify_socket(path: str, timeout: float = 2.0) -> EngineName | None:
     """Which engine serves this socket, or None when nothing answers there."""
     if not os.path.exists(path):
         return None
+    # `/_ping` answers at once on both engines (Podman's `/version` takes ~0.5 s), and Podman
+    # marks its answer with Libpod-* headers even on its Docker-compatible API.
     conn = _UnixHTTPConnection(path, timeout)
     try:
-        conn.request("GET", "/version")
+        conn.request("GET", "/_ping")
         response = conn.getresponse()
+        response.read()
         if response.status != 200:
             return None
-        version = json.loads(response.read())
-    except (OSError, ValueError, http.client.HTTPException):
+        headers = {key.lower() for key in response.headers}
+    except (OSError, http.client.HTTPException):
         return None
     finally:
         conn.close()
-    components = version.get("Components") or []
-    if any("podman" in str(c.get("Name", "")).lower() for c in components):
-        return "podman"
-    return "docker"
+    return "podman" if "libpod-api-version" in headers else "docker"
 
 
 def _socket_path(url: str) -> str | None:
@@ -97,6 +96,20 @@ def candidate_sockets(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     return candidates
 
 
+def _answering(
+    environ: Mapping[str, str], identify: Callable[[str], EngineName | None]
+) -> Iterator[EngineChoice]:
+    """Engines that answer, lazily, in detection order: callers stop at the one they need."""
+    seen: set[str] = set()
+    for path, source in candidate_sockets(environ):
+        if path in seen:
+            continue
+        seen.add(path)
+        name = identify(path)
+        if name is not None:
+            yield EngineChoice(name, path, source)
+
+
 def available_engines(
     environ: Mapping[str, str] | None = None,
     identify: Callable[[str], EngineName | None] = identify_socket,
@@ -104,10 +117,8 @@ def available_engines(
     """Every engine that answers, at most one socket each, in detection order."""
     environ = os.environ if environ is None else environ
     found: dict[str, EngineChoice] = {}
-    for path, source in candidate_sockets(environ):
-        name = identify(path)
-        if name is not None and name not in found:
-            found[name] = EngineChoice(name, path, source)
+    for choice in _answering(environ, identify):
+        found.setdefault(choice.name, choice)
     return list(found.values())
 
 
@@ -138,14 +149,11 @@ def resolve_engine(
     elif environ.get("LABKIT_ENGINE"):
         wanted, source = parse_engine_name(environ["LABKIT_ENGINE"], "LABKIT_ENGINE"), "LABKIT_ENGINE"
 
-    engines = available_engines(environ, identify)
-    if wanted is None:
-        if engines:
-            return engines[0]
-    else:
-        for engine in engines:
-            if engine.name == wanted:
-                return EngineChoice(engine.name, engine.socket, source)
+    for engine in _answering(environ, identify):
+        if wanted is None:
+            return engine
+        if engine.name == wanted:
+            return EngineChoice(engine.name, engine.socket, source)
     if wanted in (None, "podman"):
         starter = start_podman if start_podman is not None else start_transient_podman
         path = starter()
