@@ -1,0 +1,248 @@
+"""Output of the stack commands: up, down, ps, logs, exec, list and validate."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Sequence
+
+from rich.table import Table
+from rich.text import Text
+
+from toolkit.cli.render import console, err_console, note, print_json
+from toolkit.errors import StackError
+from toolkit.runtime.specs import ExecResult, PortBinding
+from toolkit.stack.listing import ExerciseEntry
+from toolkit.stack.model import Stack
+from toolkit.stack.plan import Plan
+from toolkit.stack.results import DownResult, LogLine, ServiceStatus, StackEvent, UpResult
+
+_STATE_STYLE = {"running": "green", "exited": "yellow", "created": "cyan", "dead": "red"}
+_HEALTH_STYLE = {"healthy": "green", "starting": "yellow", "unhealthy": "red"}
+
+
+def _port(port: PortBinding) -> str:
+    host = f"{port.host_ip}:" if port.host_ip else ""
+    published = f"{host}{port.host_port}->" if port.host_port else ""
+    return f"{published}{port.container_port}/{port.protocol}"
+
+
+def _ips(status: ServiceStatus) -> str:
+    return "\n".join(f"{network} {ip}" for network, ip in sorted(status.ips.items()))
+
+
+def _state(status: ServiceStatus) -> Text:
+    text = status.state
+    if status.state == "exited" and status.exit_code is not None:
+        text = f"exited ({status.exit_code})"
+    return Text(text, style=_STATE_STYLE.get(status.state, ""))
+
+
+def _health(status: ServiceStatus) -> Text:
+    return Text(status.health or "-", style=_HEALTH_STYLE.get(status.health or "", "dim"))
+
+
+def status_json(status: ServiceStatus) -> dict[str, object]:
+    return {
+        "project": status.project,
+        "exercise": status.exercise,
+        "service": status.service,
+        "container": status.container,
+        "state": status.state,
+        "health": status.health,
+        "exit_code": status.exit_code,
+        "ips": dict(status.ips),
+        "ports": [
+            {
+                "container_port": p.container_port,
+                "protocol": p.protocol,
+                "host_port": p.host_port,
+                "host_ip": p.host_ip,
+            }
+            for p in status.ports
+        ],
+    }
+
+
+def _service_table(statuses: Iterable[ServiceStatus], *, with_project: bool = False) -> Table:
+    columns = ["service", "state", "health", "IPs", "ports"]
+    table = Table(*(["project", *columns] if with_project else columns), box=None)
+    for status in statuses:
+        row: list[str | Text] = [
+            status.service,
+            _state(status),
+            _health(status),
+            _ips(status),
+            ", ".join(_port(p) for p in status.ports),
+        ]
+        table.add_row(*([status.project, *row] if with_project else row))
+    return table
+
+
+# ---------------------------------------------------------------- up and down
+
+
+def progress(event: StackEvent) -> None:
+    """Progress of up/down on stderr: image builds always (they take long), the rest in -v."""
+    from toolkit.cli.context import is_verbose
+
+    if event.kind == "image-build" and event.detail.startswith("for service"):
+        note(f"building {event.subject} {event.detail}")
+    elif event.kind == "image-build" and event.detail == "started":
+        note(f"building course image {event.subject}")
+    elif event.kind == "cleanup":
+        note(event.detail)
+    elif is_verbose():  # every event, build output lines included
+        note(f"{event.kind}: {event.subject} {event.detail}".rstrip())
+
+
+def up_result(result: UpResult) -> None:
+    changed = sum(1 for s in result.services if s.action != "unchanged")
+    what = "up to date, nothing changed" if not result.changed else f"{changed} services started"
+    if not result.waited:
+        what += ", not waiting for health"
+    console.print(f"project {result.project} on {result.engine}: {what}")
+    console.print(_service_table(result.services))
+
+
+def stack_failure(error: StackError) -> None:
+    """What a failed `up` knows beyond its one-line error: the probe output and the log tail."""
+    if error.probe_output:
+        err_console.print(f"last probe output of {error.service}:", style="bold", markup=False)
+        err_console.print(_indent(error.probe_output.splitlines()), markup=False, highlight=False)
+    if error.log_tail:
+        err_console.print(
+            f"last {len(error.log_tail)} log lines of {error.service}:", style="bold", markup=False
+        )
+        err_console.print(_indent(error.log_tail), markup=False, highlight=False)
+
+
+def _indent(lines: Sequence[str]) -> str:
+    return "\n".join(f"  {line}" for line in lines)
+
+
+def down_result(result: DownResult) -> None:
+    if not result.found:
+        console.print(f"project {result.project}: nothing to remove")
+        return
+    parts = [f"{len(result.containers)} containers", f"{len(result.networks)} networks"]
+    if result.volumes:
+        parts.append(f"{len(result.volumes)} volumes")
+    console.print(f"project {result.project}: removed {', '.join(parts)}")
+
+
+# ---------------------------------------------------------------- ps, logs, exec
+
+
+def ps(statuses: Sequence[ServiceStatus], *, as_json: bool, project: str | None) -> None:
+    if as_json:
+        print_json([status_json(s) for s in statuses])
+        return
+    if not statuses:
+        console.print(f"project {project} is not up" if project else "no labkit project is up")
+        return
+    console.print(_service_table(statuses, with_project=project is None))
+
+
+def log_lines(lines: Iterable[LogLine], *, prefix: bool) -> None:
+    """Log lines as they come, plain, prefixed with the service when there are several."""
+    width = 0
+    for line in lines:
+        if prefix:
+            width = max(width, len(line.service))
+            sys.stdout.write(f"{line.service.ljust(width)} | {line.text}\n")
+        else:
+            sys.stdout.write(line.text + "\n")
+        sys.stdout.flush()
+
+
+def exec_output(result: ExecResult) -> None:
+    """A command's own output, unchanged: stdout to stdout, stderr to stderr."""
+    sys.stdout.write(result.stdout)
+    sys.stdout.flush()
+    sys.stderr.write(result.stderr)
+    sys.stderr.flush()
+
+
+# ---------------------------------------------------------------- list and validate
+
+
+def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            [
+                {
+                    "exercise": e.name,
+                    "title": e.title,
+                    "file": str(e.file) if e.file else None,
+                    "error": e.error,
+                    "up": e.up,
+                    "projects": list(e.projects),
+                }
+                for e in entries
+            ]
+        )
+        return
+    if not entries:
+        console.print("no exercises found")
+        return
+    table = Table("exercise", "title", "up", box=None)
+    for entry in entries:
+        title = Text(entry.title) if not entry.error else Text(f"invalid: {entry.error}", style="red")
+        if entry.up is None:
+            up = Text("?", style="dim")
+        elif entry.up:
+            up = Text(", ".join(entry.projects), style="green")
+        else:
+            up = Text("-", style="dim")
+        table.add_row(entry.name, title, up)
+    console.print(table)
+
+
+def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
+    """The normalised plan `labkit validate` prints."""
+    if as_json:
+        print_json(
+            {
+                "project": project,
+                "file": str(stack.file),
+                "title": stack.exercise.title,
+                "services": [
+                    {
+                        "name": step.name,
+                        "wave": step.wave,
+                        "image": stack.services[step.name].image,
+                        "depends_on": [{"service": d.service, "condition": d.condition} for d in step.needs],
+                    }
+                    for step in plan.services
+                ],
+                "networks": [
+                    {"name": n.name, "subnet": n.subnet, "gateway": n.gateway, "internal": n.internal}
+                    for n in plan.networks
+                ],
+                "volumes": [v.name for v in plan.volumes],
+                "checks": [{"name": c.name, "service": c.service} for c in stack.exercise.checks],
+            }
+        )
+        return
+    title = f" ({stack.exercise.title})" if stack.exercise.title else ""
+    console.print(f"{stack.file}: valid, project {project}{title}", markup=False)
+    console.print("services, in start order:")
+    table = Table("wave", "service", "image", "waits for", box=None, padding=(0, 1, 0, 2))
+    for step in plan.services:
+        service = stack.services[step.name]
+        image = service.image or ("(build)" if service.build else "")
+        needs = ", ".join(f"{d.service} ({d.condition.removeprefix('service_')})" for d in step.needs)
+        table.add_row(str(step.wave), step.name, image, needs or "-")
+    console.print(table)
+    console.print("networks:")
+    for network in plan.networks:
+        subnet = network.subnet or "engine's choice"
+        extra = f", gateway {network.gateway}" if network.gateway else ""
+        extra += ", internal" if network.internal else ""
+        console.print(f"  {network.name}: {subnet}{extra}", markup=False)
+    if plan.volumes:
+        console.print("volumes: " + ", ".join(v.name for v in plan.volumes), markup=False)
+    checks = stack.exercise.checks
+    console.print(f"checks: {len(checks)}" + ("" if checks else " (none)"))
+    for check in checks:
+        console.print(f"  [{check.service}] {check.name}", markup=False)

@@ -1,0 +1,272 @@
+"""The stack commands: up, down, ps, logs, exec, list and validate.
+
+EXERCISE is a folder under the course's compose/ or a path to a Compose file (or its folder).
+The project name defaults to the stack's name; `-p` runs another copy side by side.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from toolkit.cli import context
+from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOption
+from toolkit.cli.render import stack as render
+from toolkit.errors import StackError, UsageError
+from toolkit.runtime.protocol import Runtime
+from toolkit.stack.model import Stack
+
+ExerciseArgument = Annotated[
+    str, typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False)
+]
+OptionalExercise = Annotated[
+    str | None,
+    typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False),
+]
+
+INTERACTIVE_SHELL = "command -v bash >/dev/null 2>&1 && exec bash || exec sh"
+
+
+def _compose_root() -> Path:
+    return context.course_root() / "compose"
+
+
+def _load(exercise: str, base: str | None = None, project: str | None = None) -> Stack:
+    """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
+    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.locate import find_compose_file
+
+    environ = dict(os.environ)
+    if base:
+        from toolkit.images.families import get_base
+
+        environ["LABKIT_BASE"] = get_base(base).tag
+    return load_stack(find_compose_file(exercise, _compose_root()), environ=environ, project=project)
+
+
+def _target(
+    exercise: str | None, project: str | None, *, required: bool = True
+) -> tuple[Stack | None, str | None]:
+    """The stack (when an exercise is named) and the project name the command works on."""
+    from toolkit.stack.naming import check_project_name
+    from toolkit.stack.orchestrator import resolve_project
+
+    if exercise:
+        stack = _load(exercise, project=project)
+        return stack, resolve_project(stack, project)
+    if project:
+        return None, check_project_name(project)
+    if required:
+        raise UsageError("name the exercise, or the project with -p PROJECT")
+    return None, None
+
+
+def _order(stack: Stack | None) -> tuple[str, ...]:
+    return tuple(stack.services) if stack else ()
+
+
+def _seconds(text: str) -> float:
+    from toolkit.stack.units import parse_duration
+
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise UsageError(f"--timeout: {exc}") from None
+
+
+def up(
+    exercise: ExerciseArgument,
+    base: BaseOption = None,
+    project: ProjectOption = None,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="How long to wait for services to be healthy.")
+    ] = "120s",
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Return once started; do not wait for health.")
+    ] = False,
+    keep_on_failure: Annotated[
+        bool, typer.Option("--keep-on-failure", help="Keep what was created if up fails.")
+    ] = False,
+    allow_privileged: Annotated[
+        bool,
+        typer.Option("--allow-privileged", help="Run host access the exercise allows (x-labkit.allow)."),
+    ] = False,
+    engine: EngineOption = None,
+) -> None:
+    """Start an exercise: build missing images, create and start its services, wait for health."""
+    from toolkit.stack import orchestrator
+
+    stack = _load(exercise, base, project)
+    seconds = _seconds(timeout)
+    orchestrator.preflight(stack, allow_privileged=allow_privileged)  # before any engine is asked
+    runtime = context.open_engine(engine)
+    try:
+        result = orchestrator.up(
+            runtime,
+            stack,
+            project=project,
+            timeout=seconds,
+            wait=not no_wait,
+            keep_on_failure=keep_on_failure,
+            allow_privileged=allow_privileged,
+            on_event=render.progress,
+        )
+    except StackError as exc:
+        render.stack_failure(exc)
+        raise
+    render.up_result(result)
+
+
+def down(
+    exercise: OptionalExercise = None,
+    project: ProjectOption = None,
+    volumes: Annotated[bool, typer.Option("--volumes", help="Remove the project's volumes too.")] = False,
+    engine: EngineOption = None,
+) -> None:
+    """Remove an exercise's containers and networks (and volumes with --volumes)."""
+    from toolkit.stack.operations import down as stack_down
+
+    _, name = _target(exercise, project)
+    assert name is not None
+    runtime = context.open_engine(engine)
+    render.down_result(stack_down(runtime, name, volumes=volumes, on_event=render.progress))
+
+
+def ps(
+    exercise: OptionalExercise = None,
+    project: ProjectOption = None,
+    json: JsonOption = False,
+    engine: EngineOption = None,
+) -> None:
+    """List the services of a project, or of every labkit project."""
+    from toolkit.stack.operations import ps as stack_ps
+
+    stack, name = _target(exercise, project, required=False)
+    runtime = context.open_engine(engine)
+    render.ps(stack_ps(runtime, name, order=_order(stack)), as_json=json, project=name)
+
+
+def logs(
+    exercise: ExerciseArgument,
+    service: Annotated[str | None, typer.Argument(help="One service (default: all).")] = None,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
+    tail: Annotated[int | None, typer.Option("--tail", "-n", help="Only the last N lines.")] = None,
+    project: ProjectOption = None,
+    engine: EngineOption = None,
+) -> None:
+    """Print the logs of an exercise's services."""
+    from toolkit.stack.operations import logs as stack_logs
+
+    stack, name = _target(exercise, project)
+    assert name is not None
+    runtime = context.open_engine(engine)
+    lines = stack_logs(runtime, name, service, tail=tail, follow=follow, order=_order(stack))
+    try:
+        render.log_lines(lines, prefix=service is None)
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None  # Ctrl-C is how a follow ends
+
+
+def exec_(
+    exercise: ExerciseArgument,
+    service: Annotated[str, typer.Argument(help="The service to run the command in.")],
+    command: Annotated[
+        list[str] | None, typer.Argument(help="The command (after --); default: a shell.")
+    ] = None,
+    user: Annotated[str | None, typer.Option("--user", "-u", help="Run as this user.")] = None,
+    project: ProjectOption = None,
+    engine: EngineOption = None,
+) -> None:
+    """Run a command in a service; without one, open a shell (bash if there is one, else sh)."""
+    from toolkit.stack.operations import exec_in_service, find_service
+
+    _, name = _target(exercise, project)
+    assert name is not None
+    runtime = context.open_engine(engine)
+    argv = list(command or [])
+    if not argv:
+        if sys.stdin.isatty():
+            info = find_service(runtime, name, service)
+            _hand_over_to_engine_cli(runtime, info.id, user)
+        # No terminal: what stdin holds is the script.
+        argv = ["/bin/sh", "-c", sys.stdin.read()]
+    result = exec_in_service(runtime, name, service, argv, user=user)
+    render.exec_output(result)
+    if result.exit_code:
+        # SystemExit, not typer.Exit: run with standalone_mode=False, click returns typer.Exit's
+        # code instead of exiting, and the command's exit code must reach the shell.
+        raise SystemExit(result.exit_code)
+
+
+def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None) -> None:
+    """Replace this process with `docker exec -it` / `podman exec -it`: a real terminal."""
+    binary = shutil.which(runtime.name)
+    if binary is None:
+        raise UsageError(
+            f"an interactive shell needs the {runtime.name} command, which is not on PATH: "
+            "install it, or pass a command after --"
+        )
+    argv = [binary]
+    if runtime.name == "docker":
+        argv += ["-H", f"unix://{runtime.info().socket}"]
+    argv += ["exec", "-it", *(["--user", user] if user else []), container, "sh", "-c", INTERACTIVE_SHELL]
+    context.close_engines()
+    os.execvp(binary, argv)
+
+
+def list_(
+    json: JsonOption = False,
+    engine: EngineOption = None,
+) -> None:
+    """List the course's exercises, with their titles and whether they are up."""
+    from toolkit.errors import EngineUnavailable
+    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.listing import list_exercises
+    from toolkit.stack.locate import find_compose_file
+
+    runtime: Runtime | None
+    try:
+        runtime = context.open_engine(engine)
+    except EngineUnavailable:
+        if engine:
+            raise
+        runtime = None  # still list the exercises; whether they are up stays unknown
+    entries = list_exercises(
+        _compose_root(), runtime, locate=find_compose_file, load=lambda path: load_stack(path)
+    )
+    render.exercises(entries, as_json=json)
+
+
+def validate(
+    exercise: ExerciseArgument,
+    base: BaseOption = None,
+    project: ProjectOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Check an exercise's Compose file and print its plan; no engine is used."""
+    from toolkit.stack.orchestrator import resolve_project
+    from toolkit.stack.orchestrator import validate as validate_stack
+
+    stack = _load(exercise, base, project)
+    plan = validate_stack(stack)
+    render.plan(stack, plan, project=resolve_project(stack, project), as_json=json)
+
+
+def register(root: typer.Typer) -> None:
+    """Add the stack commands to the root app."""
+    root.command()(up)
+    root.command()(down)
+    root.command()(ps)
+    root.command()(logs)
+    root.command("exec")(exec_)
+    root.command("list")(list_)
+    root.command()(validate)
