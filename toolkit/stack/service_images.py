@@ -2,7 +2,8 @@
 
 Three kinds of image: a service with `build:` gets its own (tagged `<project>-<service>`, or its
 `image:` when it names one, as Compose does); a course image (`labkit/<name>:<base tag>`, with
-`<name>` in the course's images/ catalog) is built by the course image builder when missing;
+`<name>` in the course's images/ catalog) is built by the course image builder when missing
+or stale;
 any other image must already be there, since labkit never pulls.
 """
 
@@ -77,11 +78,10 @@ def prepare_images(
     for service in chosen:
         if service.build is not None:
             _build_service_image(runtime, stack, service, refs[service.name], emit)
+    # Course images are built when missing or stale: an unchanged one costs a content hash,
+    # never a builder call, and a student never runs an exercise on an outdated image.
+    _build_course_images(runtime, stack, refs, emit)
     infos = _inspect_all(runtime, set(refs.values()))
-    missing = {name: ref for name, ref in refs.items() if ref not in infos}
-    if missing:
-        _build_course_images(runtime, stack, missing, emit)
-        infos.update(_inspect_all(runtime, set(missing.values())))
     for name, ref in refs.items():
         if ref not in infos:
             raise StackError(
@@ -139,10 +139,10 @@ def course_images_dir(stack: Stack) -> Path | None:
 
 
 def _build_course_images(
-    runtime: Runtime, stack: Stack, missing: Mapping[str, str], emit: StackEventCallback
+    runtime: Runtime, stack: Stack, refs: Mapping[str, str], emit: StackEventCallback
 ) -> None:
-    """Build the missing references that name course images, grouped by base."""
-    candidates = {name: ref for name, ref in missing.items() if ref.startswith(f"{COURSE_NAMESPACE}/")}
+    """Build the references that name course images and are missing or stale, grouped by base."""
+    candidates = {name: ref for name, ref in refs.items() if ref.startswith(f"{COURSE_NAMESPACE}/")}
     if not candidates:
         return
     from toolkit.images import BuildEvent, ensure_images, load_catalog
