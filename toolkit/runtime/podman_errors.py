@@ -1,0 +1,73 @@
+"""The one place where podman-py's errors become labkit's.
+
+Every call the Podman adapter makes runs inside `engine_errors`, which turns the SDK's exception
+types and HTTP status codes into `toolkit.errors` (never by reading message text).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from podman import errors as podman_errors
+
+from toolkit.errors import (
+    EngineError,
+    EngineGone,
+    ImageNotFound,
+    NameConflict,
+    NotFound,
+)
+
+# A JSON document as the libpod API sends it; it never leaves the adapter's modules.
+JSON = dict[str, Any]
+
+HTTP_CONFLICT = 409
+
+
+def _reason(exc: podman_errors.APIError) -> str:
+    """The service's own words: its message, else the HTTP status."""
+    if exc.explanation:
+        return str(exc.explanation)
+    return str(exc.args[0]) if exc.args else str(exc)
+
+
+@contextmanager
+def engine_errors(
+    what: str, *, not_found: type[NotFound] = NotFound, conflict: bool = False
+) -> Iterator[None]:
+    """Turn podman-py errors raised inside the block into toolkit errors.
+
+    Args:
+        what: the resource or operation, for the message ("container web-1").
+        not_found: the NotFound subclass a 404 stands for here.
+        conflict: a 409 means the name is taken (creation); elsewhere a 409 is a refusal
+            ("container is not running"), reported as EngineError.
+    """
+    try:
+        yield
+    except podman_errors.ImageNotFound as exc:
+        raise ImageNotFound(f"{what}: {_reason(exc)}") from exc
+    except podman_errors.NotFound as exc:
+        raise not_found(f"{what}: {_reason(exc)}") from exc
+    except podman_errors.APIError as exc:
+        if exc.status_code is None:  # the SDK wraps connection failures without a response
+            raise EngineGone(f"{what}: podman stopped answering ({exc})") from exc
+        if exc.status_code == HTTP_CONFLICT and conflict:
+            raise NameConflict(f"{what}: {_reason(exc)}") from exc
+        raise EngineError(f"{what}: {_reason(exc)}") from exc
+    except requests.exceptions.RequestException as exc:  # a stream broken mid-way
+        raise EngineGone(f"{what}: podman stopped answering ({exc})") from exc
+
+
+def check(response: Any, not_found: type[podman_errors.APIError] = podman_errors.NotFound) -> Any:
+    """Raise the SDK's error for a failed response (inside `engine_errors`), else return it."""
+    response.raise_for_status(not_found=not_found)
+    return response
+
+
+def body(response: Any) -> Any:
+    """The checked response's JSON document."""
+    return check(response).json()
