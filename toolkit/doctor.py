@@ -46,9 +46,7 @@ def _run(argv: list[str], timeout: float = 15.0) -> subprocess.CompletedProcess[
 def check_engines() -> Finding:
     engines = available_engines()
     if not engines:
-        return Finding(
-            "engine", "problem", "no Docker or Podman API answers", f"run {PROVISION} as root"
-        )
+        return Finding("engine", "problem", "no Docker or Podman API answers", f"run {PROVISION} as root")
     names = ", ".join(f"{e.name} ({e.socket})" for e in engines)
     return Finding("engine", "ok", f"answering: {names}")
 
@@ -59,7 +57,9 @@ def check_socket(name: str, path: str) -> Finding:
         if binary is None:
             return Finding(name, "note", f"{name} is not installed", f"run {PROVISION} as root")
         start = "dockerd &" if name == "docker" else f"podman system service --time=0 unix://{path} &"
-        return Finding(name, "problem", f"{name} is installed but {path} does not exist", f"start it: {start}")
+        return Finding(
+            name, "problem", f"{name} is installed but {path} does not exist", f"start it: {start}"
+        )
     if not os.access(path, os.R_OK | os.W_OK):
         return Finding(
             name,
@@ -68,7 +68,9 @@ def check_socket(name: str, path: str) -> Finding:
             "run as root, or add your user to the socket's group",
         )
     if identify_socket(path) is None:
-        return Finding(name, "problem", f"{path} exists but nothing answers", f"restart {name}, or run {PROVISION}")
+        return Finding(
+            name, "problem", f"{path} exists but nothing answers", f"restart {name}, or run {PROVISION}"
+        )
     return Finding(name, "ok", f"{name} answers on {path}")
 
 

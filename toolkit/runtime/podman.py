@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -252,13 +253,29 @@ class PodmanRuntime:
         params = {"all": all, "filters": json.dumps(filters)}
         with engine_errors("containers"):
             summaries = body(self._api.get("/containers/json", params=params)) or []
-        found: list[ContainerInfo] = []
-        for summary in summaries:
-            try:
-                found.append(self.inspect_container(str(summary["Id"])))
-            except ContainerNotFound:
-                continue  # removed since it was listed
-        return found
+        ids = [str(summary["Id"]) for summary in summaries]
+        # Inspecting may run a health probe per container (Podman never probes by itself):
+        # in parallel, a stack's listing costs one probe's time, not one per service.
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(ids)))) as pool:
+            infos = list(pool.map(self._inspect_listed, ids))
+        return [info for info in infos if info is not None]
+
+    def _inspect_listed(self, container: str) -> ContainerInfo | None:
+        """Inspect a container that was just listed; None if it has gone since."""
+        try:
+            return self.inspect_container(container)
+        except ContainerNotFound:
+            return None
+        except EngineError:
+            # Podman 4.3 answers 500, not 404, for a container removed mid-inspect: ask again.
+            if self._container_exists(container):
+                raise
+            return None
+
+    def _container_exists(self, container: str) -> bool:
+        with engine_errors(f"container {container}"):
+            response = self._api.get(f"/containers/{container}/exists")
+        return bool(response.status_code == 204)
 
     def container_logs(
         self, container: str, *, tail: int | None = None, follow: bool = False
