@@ -218,6 +218,13 @@ def transient_service_running() -> bool:
     return "podman" in _transient
 
 
+def stop_transient_podman() -> None:
+    """End the transient Podman service now instead of at exit (no-op when none runs)."""
+    process = _transient.pop("podman", None)
+    if process is not None:
+        _stop_transient(process, Path(_transient_socket(process)).parent)
+
+
 def connect(choice: EngineChoice) -> Runtime:
     """Open the adapter for a chosen engine."""
     if choice.name == "docker":
