@@ -118,7 +118,9 @@ class FakeRuntime:
             raise ImageNotFound(f"no image {ref}") from None
 
     def list_images(self, labels: LabelSelector) -> list[ImageInfo]:
-        return [i for i in dict.fromkeys(self.images.values()) if _matches(i.labels, labels)]
+        # One image can be stored under several tags: list it once, by id.
+        unique = {image.id: image for image in self.images.values()}
+        return [image for image in unique.values() if _matches(image.labels, labels)]
 
     def build_image(self, spec: BuildSpec, on_progress: ProgressCallback | None = None) -> ImageInfo:
         self._record(f"build_image {','.join(spec.tags)}")

@@ -14,7 +14,7 @@ from toolkit.images.families import BASES
 from toolkit.images.status import list_course_images
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.protocol import ProgressCallback
-from toolkit.runtime.specs import BuildSpec, ImageInfo, LabelSelector
+from toolkit.runtime.specs import BuildSpec, ImageInfo
 
 from .helpers import small_catalog
 
@@ -25,19 +25,9 @@ def _builds(runtime: FakeRuntime) -> list[str]:
     return [call.split()[1] for call in runtime.calls if call.startswith("build_image")]
 
 
-class _Fake(FakeRuntime):
-    # FakeRuntime.list_images dedupes with dict.fromkeys over ImageInfo, whose labels dict is
-    # unhashable; dedupe by id here until the fake is fixed.
-    def list_images(self, labels: LabelSelector) -> list[ImageInfo]:
-        unique = {info.id: info for info in self.images.values()}
-        return [i for i in unique.values() if all(
-            k in i.labels and (v is None or i.labels[k] == v) for k, v in labels.items()
-        )]
-
-
 @pytest.fixture
 def runtime() -> FakeRuntime:
-    engine = _Fake()
+    engine = FakeRuntime()
     engine.add_image(BASE.ref, labels={"io.labkit.bootstrapped": "true"})
     return engine
 

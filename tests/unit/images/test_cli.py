@@ -18,7 +18,6 @@ from toolkit.images.families import BASES
 from toolkit.runtime.fake import FakeRuntime
 
 from .helpers import write_course
-from .test_builder import _Fake
 
 runner = CliRunner()
 
@@ -32,7 +31,7 @@ def labkit(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def engine(monkeypatch: pytest.MonkeyPatch) -> FakeRuntime:
-    fake = _Fake()
+    fake = FakeRuntime()
     fake.add_image(BASES["debian:bookworm"].ref)
     monkeypatch.setattr(context, "open_engine", lambda flag: fake)
     return fake
