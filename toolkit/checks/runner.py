@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future
 
 from toolkit.checks.results import CheckResult, CheckRun, judge, not_run, timed_out
 from toolkit.errors import EngineError, EngineUnavailable, ExecTimeout, UsageError
@@ -95,27 +97,53 @@ def run_checks(
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
     results: list[CheckResult] = []
-    if selected:
-        # A pool, not one thread per check: a course may have dozens of checks per exercise.
-        pool = ThreadPoolExecutor(
-            max_workers=max(1, min(max_parallel, len(selected))), thread_name_prefix="labkit-check"
-        )
-        try:
-            futures = [
-                pool.submit(run_check, runtime, check, containers.get(check.service))
-                for check in selected
-            ]
-            for future in futures:  # in the file's order, whatever order they finish in
-                result = future.result()
-                if on_result is not None:
-                    on_result(result)
-                results.append(result)
-        finally:
-            # On Ctrl-C, do not start the checks still queued.
-            pool.shutdown(wait=True, cancel_futures=True)
+    for result in _run_all(runtime, selected, containers, max_parallel):
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
     return CheckRun(
         exercise=exercise,
         project=project,
         results=tuple(results),
         duration=time.monotonic() - started,
     )
+
+
+def _run_all(
+    runtime: Runtime, checks: Sequence[Check], containers: Mapping[str, ContainerInfo], max_parallel: int
+) -> Iterator[CheckResult]:
+    """Run the checks on a few worker threads; yield the results in the checks' order.
+
+    The workers are daemon threads, not an executor's: on Ctrl-C the caller stops waiting at
+    once, the checks still queued never start, and a check still running (up to its own
+    timeout) does not keep the interpreter from exiting, as an executor's threads would.
+    """
+    futures: list[Future[CheckResult]] = [Future() for _ in checks]
+    queued: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in range(len(checks)):
+        queued.put(index)
+
+    def work() -> None:
+        while True:
+            try:
+                index = queued.get_nowait()
+            except queue.Empty:
+                return
+            future = futures[index]
+            if not future.set_running_or_notify_cancel():
+                continue  # cancelled: the caller is gone
+            check = checks[index]
+            try:
+                future.set_result(run_check(runtime, check, containers.get(check.service)))
+            except BaseException as exc:  # handed to the caller's thread
+                future.set_exception(exc)
+
+    # A pool, not one thread per check: a course may have dozens of checks per exercise.
+    for _ in range(min(max(1, max_parallel), len(checks))):
+        threading.Thread(target=work, name="labkit-check", daemon=True).start()
+    try:
+        for future in futures:  # in the file's order, whatever order they finish in
+            yield future.result()
+    finally:
+        for future in futures:
+            future.cancel()  # on Ctrl-C (or an engine gone), do not start the checks still queued

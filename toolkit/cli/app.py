@@ -70,6 +70,9 @@ def register_commands() -> typer.Typer:
     return app
 
 
+INTERRUPTED = str(Interrupted("interrupted: what this command had created was removed"))
+
+
 def main() -> None:
     """Run the CLI; every labkit error becomes one line on stderr and its exit code."""
     from toolkit.cli.render import error_line
@@ -78,13 +81,17 @@ def main() -> None:
     try:
         # Without standalone mode Typer returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)
+        if code == Interrupted.exit_code:
+            # Typer turns a Ctrl-C into exit code 130 without a word: say it in one line, as
+            # for any other error. (`up` cleans up and raises Interrupted instead.)
+            error_line(INTERRUPTED)
         if isinstance(code, int) and code:
             sys.exit(code)
     except ToolkitError as exc:
         error_line(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        error_line(str(Interrupted("interrupted: what this command had created was removed")))
+        error_line(INTERRUPTED)
         sys.exit(Interrupted.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

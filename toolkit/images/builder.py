@@ -14,9 +14,11 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -109,6 +111,8 @@ class _Plan:
     tags: dict[str, str]
     base_id: str
     results: dict[str, ImageBuild] = field(default_factory=dict)
+    # Set when the caller stopped waiting (Ctrl-C): builds still running are abandoned.
+    cancelled: threading.Event = field(default_factory=threading.Event)
 
 
 def missing_base_hint(base: Base) -> str:
@@ -186,7 +190,7 @@ class CourseBuilder:
             self._emit(BuildEvent(name, plan.tags[name], "queued"))
         pending = list(plan.order)
         running: dict[Future[ImageBuild], str] = {}
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="labkit-build") as pool:
+        try:
             while pending or running:
                 for name in list(pending):
                     parents = self.catalog.get(name).parents
@@ -196,7 +200,7 @@ class CourseBuilder:
                                                       BASE_FAILED))
                     elif all(p in plan.results for p in parents) and len(running) < self.workers:
                         pending.remove(name)
-                        running[pool.submit(self._build_one, plan, name)] = name
+                        running[_in_daemon_thread(partial(self._build_one, plan, name))] = name
                 if not running:
                     if pending:  # cannot happen with a topological order; never spin
                         raise RuntimeError(f"no image of {pending} can start")
@@ -205,6 +209,13 @@ class CourseBuilder:
                 for future in done:
                     running.pop(future)
                     self._finish(plan, future.result())
+        except BaseException:
+            # Ctrl-C (or a failing callback): return at once rather than after the builds in
+            # flight. When this process exits, the engine sees their connections close and
+            # drops them; in a process that lives on, each runs to its end and its image is
+            # removed again.
+            plan.cancelled.set()
+            raise
         return BuildReport(self.base, tuple(plan.results[n] for n in plan.order))
 
     def _finish(self, plan: _Plan, result: ImageBuild) -> None:
@@ -257,12 +268,38 @@ class CourseBuilder:
                     ),
                     on_progress=progress,
                 )
+            if plan.cancelled.is_set():
+                # Nobody waits for this build any more (Ctrl-C): it ran to its end in the
+                # background, so its image goes again.
+                self._discard(tag, digest)
+                return ImageBuild(name, tag, "failed", time.monotonic() - started, "interrupted")
         except BuildFailed as exc:
+            self._discard(tag, digest)
             return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message,
                               step=_step_name(exc.step), log_tail=exc.log_tail)
         except ToolkitError as exc:
             return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message)
         return ImageBuild(name, tag, "built", time.monotonic() - started, "", info.id, digest)
+
+    def _discard(self, tag: str, digest: str) -> None:
+        """Remove what a failed or abandoned build left carrying its hash: the tag, if the
+        build got that far, and untagged images. Podman stamps a build's labels on every layer
+        it commits, so a build failing half-way would leave labkit-labelled images no one names.
+        """
+        with suppress(ToolkitError):  # not there, or the engine is gone: nothing more to do
+            if self.runtime.inspect_image(tag).labels.get(HASH_LABEL) == digest:
+                self.runtime.remove_image(tag, force=True)
+        with suppress(ToolkitError):
+            left = [i.id for i in self.runtime.list_images({HASH_LABEL: digest}) if not i.tags]
+            while left:  # a layer goes once the layers built on it are gone
+                removed = []
+                for image_id in left:
+                    with suppress(ToolkitError):
+                        self.runtime.remove_image(image_id)
+                        removed.append(image_id)
+                if not removed:
+                    break
+                left = [i for i in left if i not in removed]
 
     @staticmethod
     def _context(image: CourseImage, rendered: str, folder: Path) -> Path:
@@ -292,3 +329,23 @@ class CourseBuilder:
             "io.labkit.family": self.base.family.value,
             HASH_LABEL: digest,
         }
+
+
+def _in_daemon_thread(work: Callable[[], ImageBuild]) -> Future[ImageBuild]:
+    """Run `work` on a daemon thread, its outcome in a future.
+
+    Not an executor: its threads are joined when the interpreter exits, so after Ctrl-C labkit
+    would wait for every build in flight to end, and each would tag its image.
+    """
+    future: Future[ImageBuild] = Future()
+
+    def run() -> None:
+        if not future.set_running_or_notify_cancel():
+            return
+        try:
+            future.set_result(work())
+        except BaseException as exc:  # handed to the waiting thread
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="labkit-build", daemon=True).start()
+    return future

@@ -30,6 +30,10 @@ from toolkit.stack.specs_from_model import ResolvedService
 
 DEFAULT_WORKERS = 8
 LOG_TAIL = 20
+# How long a service without a healthcheck must have been started before `up` trusts that it
+# runs: a command that fails at once (a bad option, a missing file) exits within milliseconds,
+# yet both engines can report it running until then.
+SETTLE = 0.5
 
 
 class Phase(Enum):
@@ -98,6 +102,7 @@ class Scheduler:
         self._infos: dict[str, ContainerInfo] = {}
         self._healthy: set[str] = set()  # labkit's own verdict, whatever the engine says yet
         self._started: set[str] = set()
+        self._started_at: dict[str, float] = {}  # when start_container returned (pace.clock)
         self._futures: dict[Future[ContainerInfo | None], tuple[str, Phase]] = {}
         self._failure: BaseException | None = None
 
@@ -233,6 +238,7 @@ class Scheduler:
             raise
         except ToolkitError as exc:
             raise ServiceFailed(name, f"could not start: {exc}", log_tail=self._log_tail(name)) from exc
+        self._started_at[name] = self._pace.clock()
         return None
 
     def _wait_ready(self, name: str) -> ContainerInfo | None:
@@ -279,18 +285,23 @@ class Scheduler:
     # ------------------------------------------------------------ the end
     def _finish(self) -> None:
         """Inspect services nobody waited for; catch services that exited after being seen."""
-        recheck = [
+        settle = {
             name
             for name, work in self._work.items()
-            if name not in self._infos
-            or (
-                self._wait_all
-                and work.resolved.healthcheck is None
-                and work.action != "unchanged"
-                and self._infos[name].running
-            )
-        ]
-        infos = dict(zip(recheck, self._pool.map(self._inspect, recheck), strict=True))
+            if name in self._infos
+            and self._wait_all
+            and work.resolved.healthcheck is None
+            and work.action != "unchanged"
+            and self._infos[name].running
+        }
+        recheck = [name for name in self._work if name not in self._infos or name in settle]
+
+        def look(name: str) -> ContainerInfo:
+            if name in settle:  # seen running, but perhaps only just: look again once settled
+                self._sleep(max(0.0, self._started_at.get(name, 0.0) + SETTLE - self._pace.clock()))
+            return self._inspect(name)
+
+        infos = dict(zip(recheck, self._pool.map(look, recheck), strict=True))
         for name, info in infos.items():
             if self._wait_all and info.state in (ContainerState.EXITED, ContainerState.DEAD):
                 raise self._failed(name, f"exited with code {info.exit_code}")

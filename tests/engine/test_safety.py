@@ -1,0 +1,295 @@
+"""Safety on real engines: host access needs the exercise's `x-labkit.allow` AND the user's
+--allow-privileged; labkit acts only on its own, labelled resources of the named project;
+exercises get the engine's default capabilities plus what they declare, the same on both.
+
+Already covered elsewhere: the policy itself (tests/unit/stack/test_safety.py), `down` sparing
+a same-prefix foreign container and another project (test_stack_up.py), gc sparing foreign,
+live and `labkit up` resources (test_gc.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolkit.checks.project import renumber_if_clashing
+from toolkit.runtime.protocol import Runtime
+from toolkit.runtime.specs import ContainerSpec
+from toolkit.stack import naming
+from toolkit.stack.compose_file import load_stack
+from toolkit.stack.operations import down
+from toolkit.stack.orchestrator import up
+
+from .test_stack_fixtures import leftovers, project_fixture  # noqa: F401  (the `project` fixture)
+
+pytestmark = pytest.mark.engine
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def labkit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from toolkit.cli.app import main; main()", *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def write_exercise(folder: Path, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "compose.yaml").write_text(text)
+    return folder
+
+
+# ---------------------------------------------------------------- host access
+
+EXERCISE = """\
+x-labkit:
+  title: asks for host access
+{allow}
+services:
+  plain:
+    image: {image}
+    init: true
+    command: ["sleep", "3600"]
+  box:
+    image: {image}
+    init: true
+    command: ["sleep", "3600"]
+    {request}
+"""
+
+# kind (for x-labkit.allow) -> (the service's request, words the refusal must say)
+REQUESTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "privileged": ("privileged: true", ("privileged: true",)),
+    "host-network": ("network_mode: host", ("network_mode",)),
+    "host-pid": ("pid: host", ("pid",)),
+    "host-ipc": ("ipc: host", ("ipc",)),
+    "devices": ('devices: ["/dev/null:/dev/hostnull"]', ("devices",)),
+    "engine-socket": ('volumes: ["/var/run/docker.sock:/var/run/docker.sock"]', ("/var/run/docker.sock",)),
+    "engine-socket-in-folder": ('volumes: ["./docker.sock:/run/engine.sock"]', ("docker.sock", "socket")),
+}
+
+
+def exercise(tmp_path: Path, image: str, kind: str, *, allowed: bool) -> Path:
+    request, _ = REQUESTS[kind]
+    allow = f"  allow: [{kind.removesuffix('-in-folder')}]" if allowed else ""
+    text = EXERCISE.format(image=image, allow=allow, request=request)
+    folder = write_exercise(tmp_path / "hostaccess", text)
+    (folder / "docker.sock").touch()  # a file named like an engine socket, inside the folder
+    return folder
+
+
+def refused(result: subprocess.CompletedProcess[str], words: tuple[str, ...]) -> str:
+    """Exit 2, nothing on stdout, one line naming the service and what it asked for."""
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "box" in lines[0], lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+# Kinds a labkit stack cannot express at all: refused at validation whatever the consents.
+UNSUPPORTED = ("host-network", "host-pid", "host-ipc", "devices", "engine-socket")
+
+
+@pytest.mark.parametrize("kind", sorted(REQUESTS))
+def test_host_access_is_refused(
+    runtime: Runtime, busybox_image: str, project: str, tmp_path: Path, kind: str
+) -> None:
+    """Refused with neither consent, and with only one of them; kinds labkit cannot express are
+    refused even with both. Nothing reaches the engine."""
+    _, words = REQUESTS[kind]
+    engine = ("-p", project, "--engine", runtime.name)
+    bare = exercise(tmp_path / "bare", busybox_image, kind, allowed=False)
+    listed = exercise(tmp_path / "listed", busybox_image, kind, allowed=True)
+    refused(labkit("up", str(bare), *engine), words)
+    if kind in UNSUPPORTED:
+        refused(labkit("up", str(listed), *engine, "--allow-privileged"), words)
+    else:
+        line = refused(labkit("up", str(bare), *engine, "--allow-privileged"), words)
+        assert "--allow-privileged alone is not enough" in line
+        line = refused(labkit("up", str(listed), *engine), words)
+        assert "pass --allow-privileged" in line
+    assert leftovers(runtime, project) == []
+
+
+def capability_set(field: str, status: str) -> int:
+    """A capability set (CapEff, CapBnd, ...) from a /proc/PID/status text, as a bit mask."""
+    line = next(line for line in status.splitlines() if line.startswith(f"{field}:"))
+    return int(line.split()[1], 16)
+
+
+def test_privileged_runs_with_both_consents(
+    runtime: Runtime, busybox_image: str, project: str, tmp_path: Path
+) -> None:
+    # The engines run in this machine's bounding set; a privileged container gets all of it.
+    bounding = capability_set("CapBnd", Path("/proc/self/status").read_text())
+    everything = (1 << (int(Path("/proc/sys/kernel/cap_last_cap").read_text()) + 1)) - 1
+    if runtime.name == "docker" and bounding != everything:
+        pytest.skip(
+            "Docker cannot start a privileged container on a host whose bounding set lacks "
+            f"capabilities (here {bounding:#x} of {everything:#x}): runc fails to apply them"
+        )
+    listed = exercise(tmp_path, busybox_image, "privileged", allowed=True)
+    result = labkit("up", str(listed), "-p", project, "--engine", runtime.name, "--allow-privileged")
+    assert result.returncode == 0, result.stderr
+    assert effective_capabilities(runtime, naming.container_name(project, "box")) == bounding
+    plain = effective_capabilities(runtime, naming.container_name(project, "plain"))
+    assert plain == mask(*DOCKER_DEFAULT.values())  # only the service that asked
+    assert labkit("down", "-p", project, "--engine", runtime.name).returncode == 0
+    assert leftovers(runtime, project) == []
+
+
+# ---------------------------------------------------------------- only labkit's own resources
+
+STACK = """\
+services:
+  web:
+    image: {image}
+    init: true
+    command: ["sh", "-c", "echo {word} says hello; exec sleep 3600"]
+    volumes: [data:/data]
+volumes:
+  data: {{}}
+"""
+
+
+@pytest.fixture
+def neighbours(
+    runtime: Runtime, busybox_image: str, project: str, tmp_path: Path
+) -> Iterator[dict[str, str]]:
+    """Next to `project`'s stack: a container started outside labkit named `<project>-stray`
+    (no labels) and another project, `<project>-b`, whose names share the prefix."""
+    other = f"{project}-b"
+    stray = f"{project}-stray"
+    runtime.create_container(
+        ContainerSpec(busybox_image, stray, command=("sh", "-c", "echo STRAY; exec sleep 3600"), init=True)
+    )
+    try:
+        runtime.start_container(stray)
+        for name, word in ((project, "MINE"), (other, "OTHER")):
+            folder = write_exercise(tmp_path / name, STACK.format(image=busybox_image, word=word))
+            result = labkit("up", str(folder), "-p", name, "--engine", runtime.name)
+            assert result.returncode == 0, result.stderr
+        yield {"other": other, "stray": stray, "folder": str(tmp_path / project)}
+    finally:
+        down(runtime, other, volumes=True)
+        runtime.remove_container(stray, force=True)
+    assert leftovers(runtime, other) == []
+
+
+def test_every_resource_of_a_project_carries_its_label(
+    runtime: Runtime, project: str, neighbours: dict[str, str]
+) -> None:
+    """Listed without a label filter, by name: everything but the stray is labelled."""
+    found = [
+        *((c.name, c.labels) for c in runtime.list_containers({})),
+        *((n.name, n.labels) for n in runtime.list_networks({})),
+        *((v.name, v.labels) for v in runtime.list_volumes({})),
+    ]
+    by_project = {n: labels.get(naming.LABEL_PROJECT) for n, labels in found if n.startswith(project)}
+    other = neighbours["other"]
+    assert by_project == {
+        **{f"{project}-{key}": project for key in ("web", "default", "data")},
+        **{f"{other}-{key}": other for key in ("web", "default", "data")},
+        neighbours["stray"]: None,
+    }
+
+
+def test_ps_logs_down_and_gc_touch_only_the_named_project(
+    runtime: Runtime, project: str, neighbours: dict[str, str]
+) -> None:
+    engine = ("--engine", runtime.name)
+    listed = labkit("ps", "-p", project, "--json", *engine)
+    assert listed.returncode == 0, listed.stderr
+    assert [(row["project"], row["service"]) for row in json.loads(listed.stdout)] == [(project, "web")]
+
+    logs = labkit("logs", neighbours["folder"], "-p", project, *engine)
+    assert logs.returncode == 0, logs.stderr
+    assert "MINE says hello" in logs.stdout
+    assert "OTHER" not in logs.stdout and "STRAY" not in logs.stdout
+
+    gc = labkit("gc", *engine)
+    assert gc.returncode == 0, gc.stderr
+    gone = labkit("down", "-p", project, "--volumes", *engine)
+    assert gone.returncode == 0, gone.stderr
+    assert gone.stdout == f"project {project}: removed 1 containers, 1 networks, 1 volumes\n"
+
+    assert leftovers(runtime, project) == []
+    assert runtime.inspect_container(neighbours["stray"]).running
+    other = runtime.list_containers(naming.project_selector(neighbours["other"]))
+    assert [(c.name, c.running) for c in other] == [(f"{neighbours['other']}-web", True)]
+    assert [n.name for n in runtime.list_networks(naming.project_selector(neighbours["other"]))] == [
+        f"{neighbours['other']}-default"
+    ]
+    assert [v.name for v in runtime.list_volumes(naming.project_selector(neighbours["other"]))] == [
+        f"{neighbours['other']}-data"
+    ]
+
+
+# ---------------------------------------------------------------- capabilities
+
+# Docker's default capability set (bit numbers from linux/capability.h): what an exercise
+# container has on either engine before its own cap_add.
+DOCKER_DEFAULT = {
+    "CHOWN": 0,
+    "DAC_OVERRIDE": 1,
+    "FOWNER": 3,
+    "FSETID": 4,
+    "KILL": 5,
+    "SETGID": 6,
+    "SETUID": 7,
+    "SETPCAP": 8,
+    "NET_BIND_SERVICE": 10,
+    "NET_RAW": 13,
+    "SYS_CHROOT": 18,
+    "MKNOD": 27,
+    "AUDIT_WRITE": 29,
+    "SETFCAP": 31,
+}
+NET_ADMIN = 12
+
+
+def mask(*bits: int) -> int:
+    return sum(1 << bit for bit in set(bits))
+
+
+def effective_capabilities(runtime: Runtime, container: str) -> int:
+    """CapEff of the container's PID 1, as a bit mask."""
+    return capability_set("CapEff", runtime.exec(container, ["cat", "/proc/1/status"]).stdout)
+
+
+@pytest.fixture
+def hostname_ip(runtime: Runtime, project: str) -> str:
+    """The course's hostname-ip exercise up as `project` (in free subnets, if its own are taken):
+    host1 declares cap_add NET_ADMIN, host2 nothing."""
+    stack = load_stack(REPO / "compose" / "hostname-ip" / "compose.yaml")
+    up(runtime, renumber_if_clashing(runtime, stack, project), project=project)
+    return project
+
+
+def test_exercise_containers_get_docker_defaults_plus_what_they_declare(
+    runtime: Runtime, hostname_ip: str
+) -> None:
+    host1 = effective_capabilities(runtime, naming.container_name(hostname_ip, "host1"))
+    host2 = effective_capabilities(runtime, naming.container_name(hostname_ip, "host2"))
+    defaults = mask(*DOCKER_DEFAULT.values())
+    assert host1 == defaults | mask(NET_ADMIN), f"{host1:x}"
+    assert host2 == defaults, f"{host2:x}"
+    assert not host2 & mask(NET_ADMIN)
+    everything = (1 << (int(Path("/proc/sys/kernel/cap_last_cap").read_text()) + 1)) - 1
+    assert everything not in (host1, host2)
