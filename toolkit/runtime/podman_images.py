@@ -17,6 +17,8 @@ from podman.api import APIClient
 from toolkit.errors import BuildFailed, EngineError, ImageNotFound
 from toolkit.runtime import podman_refs
 from toolkit.runtime.podman_errors import JSON, body, check, engine_errors
+from toolkit.runtime.podman_labels import CONTAINERFILE as LABEL_CONTAINERFILE
+from toolkit.runtime.podman_labels import label_stage
 from toolkit.runtime.podman_network import label_filters
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import BuildSpec, HealthcheckSpec, ImageInfo, LabelSelector
@@ -78,9 +80,12 @@ class PodmanImages:
 
     def build(self, spec: BuildSpec, on_progress: ProgressCallback | None) -> ImageInfo:
         context, containerfile = _context_archive(spec)
+        tags = [podman_refs.qualify(tag) for tag in spec.tags]
+        # Build labels go on the final image only, as Docker's do (podman_labels.py says why):
+        # the build itself then carries neither labels nor tags, and the label stage tags.
         params: JSON = {
             "dockerfile": containerfile,
-            "t": [podman_refs.qualify(tag) for tag in spec.tags],
+            "t": [] if spec.labels else tags,
             "outputformat": DOCKER_MANIFEST,
             "nocache": spec.no_cache,
             "rm": True,
@@ -90,23 +95,42 @@ class PodmanImages:
         }
         if spec.build_args:
             params["buildargs"] = json.dumps(dict(spec.build_args))
-        if spec.labels:
-            params["labels"] = json.dumps(dict(spec.labels))
         if spec.target:
             params["target"] = spec.target
-        tags = ", ".join(spec.tags) or str(spec.context)
-        with engine_errors(f"build of {tags}"), context:
-            response = check(
-                self._api.post(
-                    "/build",
-                    params=params,
-                    data=context,
-                    headers={"Content-Type": "application/x-tar"},
-                    stream=True,
-                )
-            )
-            image_id = _follow_build(response.iter_lines(), tags, on_progress)
+        what = ", ".join(spec.tags) or str(spec.context)
+        with engine_errors(f"build of {what}"), context:
+            image_id = self._run_build(params, context, what, on_progress)
+        if spec.labels:
+            stage = label_stage(image_id, spec.labels)
+            label_params: JSON = {
+                "dockerfile": LABEL_CONTAINERFILE,
+                "t": tags,
+                "outputformat": DOCKER_MANIFEST,
+                "nocache": not stage.cacheable,
+                "rm": True,
+                "forcerm": True,
+                "layers": True,
+            }
+            if stage.build_args:
+                label_params["buildargs"] = json.dumps(dict(stage.build_args))
+            with engine_errors(f"labelling of {what}"), stage.archive() as archive:
+                image_id = self._run_build(label_params, archive, what, None)
         return self.inspect(image_id)
+
+    def _run_build(
+        self, params: JSON, context: Any, what: str, on_progress: ProgressCallback | None
+    ) -> str:
+        """POST one build, stream its output; return the image id or raise BuildFailed."""
+        response = check(
+            self._api.post(
+                "/build",
+                params=params,
+                data=context,
+                headers={"Content-Type": "application/x-tar"},
+                stream=True,
+            )
+        )
+        return _follow_build(response.iter_lines(), what, on_progress)
 
     def tag(self, ref: str, new_ref: str) -> None:
         resolved = self.resolve(ref)
