@@ -1,7 +1,8 @@
-"""The stack commands: up, down, ps, logs, exec, list and validate.
+"""The stack commands: up, down, ps, logs, exec, list, validate and describe.
 
 EXERCISE is a folder under the course's compose/ or a path to a Compose file (or its folder).
-The project name defaults to the stack's name; `-p` runs another copy side by side.
+The project name defaults to the stack's name; `-p` runs another copy side by side, and
+`--renumber` gives that copy its own subnets so that copies of one exercise fit on one engine.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,6 +21,11 @@ from toolkit.cli.render import stack as render
 from toolkit.errors import StackError, UsageError
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack.model import Stack
+
+if TYPE_CHECKING:
+    from ipaddress import IPv4Network
+
+    from toolkit.stack.placement import Renumbering
 
 ExerciseArgument = Annotated[
     str, typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False)
@@ -100,6 +106,21 @@ def up(
         bool,
         typer.Option("--allow-privileged", help="Run host access the exercise allows (x-labkit.allow)."),
     ] = False,
+    renumber: Annotated[
+        bool,
+        typer.Option(
+            "--renumber",
+            help="Give this project free subnets of its own (same sizes), so copies fit side by side.",
+        ),
+    ] = False,
+    subnet_pool: Annotated[
+        str | None,
+        typer.Option(
+            "--subnet-pool",
+            help="Where --renumber takes subnets from (default: $LABKIT_SUBNET_POOL, then 10.128.0.0/9).",
+            show_default=False,
+        ),
+    ] = None,
     engine: EngineOption = None,
 ) -> None:
     """Start an exercise: build missing images, create and start its services, wait for health."""
@@ -107,8 +128,9 @@ def up(
 
     stack = _load(exercise, base, project)
     seconds = _seconds(timeout)
+    pool = _subnet_pool(renumber, subnet_pool)
     orchestrator.preflight(stack, allow_privileged=allow_privileged)  # before any engine is asked
-    runtime = context.open_engine(engine)
+    renumbering, runtime = _open_for_up(engine, pool)
     try:
         result = orchestrator.up(
             runtime,
@@ -119,11 +141,67 @@ def up(
             keep_on_failure=keep_on_failure,
             allow_privileged=allow_privileged,
             on_event=render.progress,
+            renumbering=renumbering,
         )
     except StackError as exc:
         render.stack_failure(exc)
         raise
-    render.up_result(result)
+    hint = f"labkit describe {exercise} -p {result.project}" if renumber else None
+    render.up_result(result, describe_hint=hint)
+
+
+def _subnet_pool(renumber: bool, flag: str | None) -> IPv4Network | None:
+    """The pool --renumber takes subnets from, checked before any engine is asked; None without it."""
+    from toolkit.stack.renumber import resolve_pool
+
+    if not renumber:
+        if flag:
+            raise UsageError("--subnet-pool only applies with --renumber: add --renumber, or drop it")
+        return None
+    return resolve_pool(flag, os.environ)
+
+
+def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
+    """Open the engine; with a pool, renumbering from it that avoids what the other engine holds.
+
+    Both engines route through this host. Podman refuses a subnet that any host interface has,
+    Docker's bridges included, but Docker does not see Podman's networks (whose bridges exist
+    only while a container uses them), so a Docker project also avoids those: listed while
+    Docker's connection opens.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from toolkit.runtime.select import resolve_engine
+    from toolkit.stack.placement import Renumbering
+
+    if pool is None:
+        return None, context.open_engine(engine)
+    with ThreadPoolExecutor(1, thread_name_prefix="labkit-podman") as side:
+        # Which engine is a socket ping away; connecting to it takes longer: overlap the two.
+        podman = side.submit(_podman_subnets) if resolve_engine(engine).name == "docker" else None
+        runtime = context.open_engine(engine)
+        elsewhere = podman.result() if podman is not None else ()
+    return Renumbering(pool=pool, taken_elsewhere=elsewhere), runtime
+
+
+def _podman_subnets() -> tuple[IPv4Network, ...]:
+    """The subnets of Podman's networks, if a Podman service answers here; () otherwise."""
+    from toolkit.errors import ToolkitError
+    from toolkit.runtime.select import available_engines, connect
+    from toolkit.stack.renumber import engine_subnets
+
+    for choice in available_engines():
+        if choice.name != "podman":
+            continue
+        try:
+            other = connect(choice)
+            try:
+                return tuple(engine_subnets(other.list_networks({})).values())
+            finally:
+                other.close()
+        except (ToolkitError, ImportError):
+            return ()  # optional: Podman went away; Docker's own view still holds
+    return ()
 
 
 def down(
@@ -261,6 +339,32 @@ def validate(
     render.plan(stack, plan, project=resolve_project(stack, project), as_json=json)
 
 
+def describe(
+    exercise: ExerciseArgument,
+    project: ProjectOption = None,
+    json: JsonOption = False,
+    engine: EngineOption = None,
+) -> None:
+    """Print the exercise's text, networks, addresses and checks, as the project has them.
+
+    A project brought up with --renumber is shown with its own subnets and addresses; a
+    project that is not up, with the exercise's declared ones.
+    """
+    from toolkit.errors import EngineUnavailable
+    from toolkit.stack.describe import describe_project
+
+    stack, name = _target(exercise, project)
+    assert stack is not None and name is not None
+    runtime: Runtime | None
+    try:
+        runtime = context.open_engine(engine)
+    except EngineUnavailable:
+        if engine:
+            raise
+        runtime = None  # no engine: nothing is up, the declared addresses are the project's
+    render.description(describe_project(runtime, stack, name), as_json=json)
+
+
 def register(root: typer.Typer) -> None:
     """Add the stack commands to the root app."""
     root.command()(up)
@@ -270,3 +374,4 @@ def register(root: typer.Typer) -> None:
     root.command("exec")(exec_)
     root.command("list")(list_)
     root.command()(validate)
+    root.command()(describe)

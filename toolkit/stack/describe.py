@@ -1,14 +1,20 @@
 """What `labkit describe` shows: an exercise's text with the addresses one project uses.
 
 Describe the stack after renumbering (`renumber.apply_renumbering` with the project's mapping)
-and the title, text, subnets and addresses are those of that project.
+and the title, text, subnets and addresses are those of that project. `describe_project` does
+that for a project on an engine: a renumbered project's mapping is rebuilt from the subnets its
+networks have there; a project that is not up is described with the declared addresses.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from toolkit.runtime.protocol import Runtime
+from toolkit.stack import naming
 from toolkit.stack.model import Stack
+from toolkit.stack.placement import project_subnets
+from toolkit.stack.renumber import apply_renumbering, recover_mapping
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,29 @@ class ExerciseDescription:
     services: tuple[ServiceDescription, ...]
     checks: tuple[str, ...]  # check names, in file order
     solution_steps: int
+    engine: str | None = None  # the engine asked about the project; None: none was
+    up: bool | None = None  # whether the project has containers there; None: not known
+    renumbered: bool = False  # its networks have other subnets than the declared ones
+
+
+def describe_project(runtime: Runtime | None, stack: Stack, project: str) -> ExerciseDescription:
+    """Describe the exercise as `project` has it on `runtime` (declared, when runtime is None).
+
+    Raises:
+        UsageError: a network of the project has another size than the exercise declares.
+    """
+    named = replace(stack, name=project)
+    if runtime is None:
+        return describe_exercise(named)
+    selector = naming.project_selector(project)
+    mapping = recover_mapping(named, project_subnets(runtime.list_networks(selector), project))
+    containers = runtime.list_containers(naming.stack_container_selector(project))
+    return replace(
+        describe_exercise(apply_renumbering(named, mapping)),
+        engine=runtime.name,
+        up=bool(containers),
+        renumbered=bool(mapping.subnets),
+    )
 
 
 def describe_exercise(stack: Stack) -> ExerciseDescription:
@@ -73,7 +102,7 @@ def describe_exercise(stack: Stack) -> ExerciseDescription:
 def format_description(description: ExerciseDescription) -> str:
     """Lay the description out as plain text, one block per part, for the CLI to print."""
     title = description.title or "(untitled exercise)"
-    lines = [f"{title} (project {description.project})"]
+    lines = [f"{title} ({_whose(description)})"]
     if description.description:
         lines += ["", description.description.rstrip()]
     if description.networks:
@@ -92,6 +121,20 @@ def format_description(description: ExerciseDescription) -> str:
     steps = description.solution_steps
     lines.append(f"Solution: {steps} step{'' if steps == 1 else 's'}" if steps else "Solution: none")
     return "\n".join(lines) + "\n"
+
+
+def _whose(description: ExerciseDescription) -> str:
+    parts = [f"project {description.project}"]
+    if description.engine is not None:
+        if description.up:
+            parts.append(f"up on {description.engine}")
+        else:
+            parts.append(f"not up on {description.engine}")
+        if description.renumbered:
+            parts.append("renumbered")
+        elif not description.up:
+            parts.append("declared addresses")
+    return ", ".join(parts)
 
 
 def _network_line(network: NetworkDescription) -> str:

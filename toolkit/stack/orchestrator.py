@@ -1,7 +1,8 @@
 """`up`: bring an exercise stack to the state its Compose file describes, changing only what differs.
 
-In order: validate (no engine yet), check the engine's networks for names and subnets this stack
-would clash with (before creating anything), make the images, then compare each service's
+In order: validate (no engine yet), decide the project's subnets (placement.py: the ones its
+networks have, else the declared ones, refused when they clash with a network on the engine, or
+free ones with renumbering) before creating anything, make the images, then compare each service's
 config hash with the container the project already has: equal ones stay, changed ones are
 recreated, missing ones created, containers of services no longer in the file removed. The
 scheduler starts services as their dependencies allow and waits until each is running and
@@ -13,14 +14,17 @@ healthy. On failure or Ctrl-C, everything this `up` created is removed again.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Mapping
+import itertools
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from toolkit.errors import (
     ContainerNotFound,
+    EngineError,
     Interrupted,
+    NameConflict,
     NetworkNotFound,
     StackError,
     ToolkitError,
@@ -28,13 +32,14 @@ from toolkit.errors import (
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkInfo, NetworkSpec
 from toolkit.stack import naming
+from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.model import Stack
+from toolkit.stack.placement import Placement, Renumbering, check_names, place
 from toolkit.stack.plan import Plan, make_plan
-from toolkit.stack.renumber import clash_error, engine_subnets, find_clashes
 from toolkit.stack.results import Action, StackEvent, StackEventCallback, UpResult
 from toolkit.stack.safety import check_safety
 from toolkit.stack.scheduler import DEFAULT_WORKERS, Scheduler, ServiceFailed, ServiceWork
-from toolkit.stack.service_images import prepare_images
+from toolkit.stack.service_images import ServiceImage, prepare_images
 from toolkit.stack.specs_from_model import (
     ResolvedService,
     check_supported,
@@ -94,63 +99,48 @@ def up(
     allow_privileged: bool = False,
     on_event: StackEventCallback | None = None,
     workers: int = DEFAULT_WORKERS,
+    renumbering: Renumbering | None = None,
 ) -> UpResult:
     """Bring the stack up (or up to date) as `project`; return every service's status.
 
     With wait=False, return once every service has started (dependencies are still honoured).
     Services asking for host access run only if the exercise allows it and allow_privileged
-    is true (safety.check_safety). Raises ConfigError or UsageError before touching the
-    engine, UsageError for a subnet clash, StackError
-    naming the service that did not come up (with its probe output and log tail), and
-    Interrupted on Ctrl-C, in each case after removing what this call created (a failure
-    keeps it with keep_on_failure).
+    is true (safety.check_safety). A project keeps the subnets its networks have; networks to
+    create get the declared subnets or, with `renumbering`, free ones of the same sizes
+    (placement.py). Raises ConfigError or UsageError before touching the engine, UsageError
+    for a subnet clash (naming both networks and suggesting --renumber) before creating
+    anything, StackError naming the service that did not come up (with its probe output and
+    log tail), and Interrupted on Ctrl-C, in each case after removing what this call created
+    (a failure keeps it with keep_on_failure).
     """
     emit = on_event or (lambda event: None)
     project = resolve_project(stack, project)
     plan = preflight(stack, allow_privileged=allow_privileged)
-    exercise = exercise_name(stack)
-    net_specs = {n.name: network_spec(project, exercise, n) for n in plan.networks}
-
-    with ThreadPoolExecutor(3, thread_name_prefix="labkit-look") as pool:
-        networks_future = pool.submit(runtime.list_networks, {})
-        containers_future = pool.submit(runtime.list_containers, naming.stack_container_selector(project))
-        volumes_future = (
-            pool.submit(runtime.list_volumes, naming.project_selector(project)) if plan.volumes else None
-        )
-        engine_networks = networks_future.result()
-        _check_networks(stack, project, net_specs, engine_networks)
-        existing = {c.labels[naming.LABEL_SERVICE]: c for c in containers_future.result()}
-        existing_volumes = {v.name for v in volumes_future.result()} if volumes_future else set()
-
+    target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
+    seen = target.look()
+    placed = target.place(seen, skip=0)
+    # Addresses do not change images: they are made once, whatever the retries below.
     images = prepare_images(runtime, stack, plan.service_names, project=project, on_event=on_event)
-    resolved = {
-        name: resolve_service(
-            stack,
-            stack.services[name],
-            project=project,
-            exercise=exercise,
-            image=images[name].info,
-            image_ref=images[name].ref,
-            networks=net_specs,
-        )
-        for name in plan.service_names
-    }
-    work = {name: _decide(plan, resolved[name], existing.get(name)) for name in plan.service_names}
-    obsolete = [c for c in existing.values() if c.labels[naming.LABEL_SERVICE] not in resolved]
-    ours = {
-        n.labels.get(naming.LABEL_NETWORK, ""): n
-        for n in engine_networks
-        if n.labels.get(naming.LABEL_PROJECT) == project
-    }
 
     created = _Created()
+    removed: list[str] = []  # containers of services no longer in the file
     try:
-        replaced = [existing[n].name for n, w in work.items() if w.action == "recreated"]
-        _remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
-        _converge_networks(runtime, net_specs, ours, created, emit)
+        for attempt in itertools.count(1):
+            work, obsolete = target.work(placed, seen, images)
+            replaced = [seen.containers[n].name for n, w in work.items() if w.action == "recreated"]
+            removed += [c.name for c in obsolete]
+            _remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
+            try:
+                _converge_networks(runtime, placed.specs, seen.ours, created, emit)
+                break
+            except EngineError as exc:
+                _remove_networks(runtime, created)
+                seen = target.look()  # another process may have taken a subnet since the listing
+                placed = target.after_refusal(exc, seen, placed, attempt)
+                emit(StackEvent("cleanup", "", f"the engine refused a network ({exc}): trying other subnets"))
         for volume in plan.volumes:
-            spec = volume_spec(project, exercise, volume)
-            if spec.name not in existing_volumes:
+            spec = volume_spec(project, target.exercise, volume)
+            if spec.name not in seen.volumes:
                 runtime.create_volume(spec)
                 created.volumes.append(spec.name)
                 emit(StackEvent("volume-created", volume.name, spec.name))
@@ -189,39 +179,96 @@ def up(
 
     return UpResult(
         project=project,
-        exercise=exercise,
+        exercise=target.exercise,
         engine=runtime.name,
         services=tuple(statuses[name] for name in plan.service_names),
         networks_created=tuple(created.networks),
         volumes_created=tuple(created.volumes),
-        removed=tuple(c.name for c in obsolete),
+        removed=tuple(removed),
         waited=wait,
     )
 
 
-# ---------------------------------------------------------------- before anything is created
+# ---------------------------------------------------------------- deciding, before creating
 
 
-def _check_networks(
-    stack: Stack, project: str, specs: Mapping[str, NetworkSpec], engine: Iterable[NetworkInfo]
-) -> None:
-    """Refuse names taken by someone else's networks and subnets that overlap any network."""
-    wanted = {spec.name for spec in specs.values()}
-    others = []
-    for network in engine:
-        mine = network.labels.get(naming.LABEL_PROJECT) == project
-        if network.name in wanted and not mine:
-            owner = network.labels.get(naming.LABEL_PROJECT)
-            whose = f"labkit project {owner}" if owner else "not labkit's"
+@dataclass(frozen=True)
+class _Placed:
+    """The stack at the project's addresses, and the specs of its networks by Compose key."""
+
+    placement: Placement
+    specs: dict[str, NetworkSpec]
+
+    @property
+    def stack(self) -> Stack:
+        return self.placement.stack
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What one `up` works on: the stack, as which project, on which engine."""
+
+    runtime: Runtime
+    stack: Stack
+    project: str
+    exercise: str
+    plan: Plan
+    renumbering: Renumbering | None
+
+    def look(self) -> ProjectState:
+        return look(self.runtime, self.project, volumes=bool(self.plan.volumes))
+
+    def place(self, seen: ProjectState, *, skip: int) -> _Placed:
+        """Decide the project's subnets and network specs; refuse names and subnets taken."""
+        placement = place(self.stack, self.project, seen.networks, self.renumbering, skip=skip)
+        networks = placement.stack.networks
+        specs = {
+            n.name: network_spec(self.project, self.exercise, networks.get(n.name, n))
+            for n in self.plan.networks
+        }
+        check_names(self.project, (spec.name for spec in specs.values()), seen.networks)
+        return _Placed(placement, specs)
+
+    def after_refusal(self, exc: EngineError, seen: ProjectState, placed: _Placed, attempt: int) -> _Placed:
+        """The engine refused to create a network: return the next placement to try, or raise.
+
+        Neither engine has a status of its own for a subnet another network holds (Docker
+        answers 403 "Pool overlaps ...", Podman 500 "subnet ... is already used"), so any
+        EngineError counts, as does a NameConflict from a concurrent `up` of this project; a
+        fresh listing (`seen`) settles both.
+        """
+        if self.renumbering is None:
+            # A plain up raced another for the declared subnets: report it as the clash it is.
+            place(self.stack, self.project, seen.networks)
+            raise exc
+        if not placed.placement.picked and not isinstance(exc, NameConflict):
+            raise exc  # nothing was picked just now: a new pick cannot help
+        if attempt >= self.renumbering.attempts:
             raise StackError(
-                f"network {network.name} exists already ({whose}): remove it, or choose another "
-                "project name with -p"
+                f"project {self.project}: the engine refused the free subnets picked for it {attempt} "
+                f"times (other projects kept taking them), the last time with: {exc}; run up again"
+            ) from exc
+        return self.place(seen, skip=attempt)
+
+    def work(
+        self, placed: _Placed, seen: ProjectState, images: Mapping[str, ServiceImage]
+    ) -> tuple[dict[str, ServiceWork], list[ContainerInfo]]:
+        """What to do with each service's container, and the containers of services gone."""
+        resolved = {
+            name: resolve_service(
+                placed.stack,
+                placed.stack.services[name],
+                project=self.project,
+                exercise=self.exercise,
+                image=images[name].info,
+                image_ref=images[name].ref,
+                networks=placed.specs,
             )
-        if not (mine and network.name in wanted):
-            others.append(network)
-    clashes = find_clashes(stack, engine_subnets(others))
-    if clashes:
-        raise clash_error(stack, clashes)
+            for name in self.plan.service_names
+        }
+        work = {name: _decide(self.plan, resolved[name], seen.containers.get(name)) for name in resolved}
+        obsolete = [c for c in seen.containers.values() if c.labels[naming.LABEL_SERVICE] not in resolved]
+        return work, obsolete
 
 
 def _decide(plan: Plan, resolved: ResolvedService, existing: ContainerInfo | None) -> ServiceWork:
@@ -296,6 +343,14 @@ def _network_matches(info: NetworkInfo, spec: NetworkSpec) -> bool:
     )
 
 
+def _remove_networks(runtime: Runtime, created: _Created) -> None:
+    """Remove the networks this `up` created so far (a refused attempt's), and forget them."""
+    for network in created.networks:
+        with contextlib.suppress(ToolkitError):
+            runtime.remove_network(network)
+    created.networks.clear()
+
+
 def _undo(runtime: Runtime, created: _Created, emit: StackEventCallback) -> None:
     """Remove what this `up` created; keep going past errors so as much as possible goes."""
     emit(StackEvent("cleanup", "", "removing what this up created"))
@@ -305,9 +360,7 @@ def _undo(runtime: Runtime, created: _Created, emit: StackEventCallback) -> None
             runtime.remove_container(name, force=True)
 
     _parallel(remove_container, created.containers)
-    for network in created.networks:
-        with contextlib.suppress(ToolkitError):
-            runtime.remove_network(network)
+    _remove_networks(runtime, created)
     for volume in created.volumes:
         with contextlib.suppress(ToolkitError):
             runtime.remove_volume(volume, force=True)

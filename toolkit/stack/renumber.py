@@ -8,23 +8,9 @@ with that mapping: static IPs, subnets and gateways, and each address literal of
 subnet in environment values, commands, entrypoints, healthchecks, extra_hosts, dns, checks,
 solution steps and the exercise text.
 
-Intended use by the orchestrator::
-
-    pool = resolve_pool(subnet_pool_flag, os.environ)
-    # every network on the engine ({} selects all) except this project's own
-    others = engine_subnets(n for n in runtime.list_networks({}) if n is not ours)
-    if not renumber:
-        clashes = find_clashes(stack, others)
-        if clashes:
-            raise clash_error(stack, clashes)
-    else:
-        for attempt in range(5):
-            mapping = plan_renumbering(stack, others.values(), pool, skip=attempt)
-            try:
-                create the networks of apply_renumbering(stack, mapping)
-                break
-            except EngineError:  # another process took a subnet between listing and creating
-                remove the networks this attempt created; list `others` again
+`placement.place` decides a project's subnets with these functions and `orchestrator.up`
+creates its networks, retrying with the next `skip` when the engine refuses a subnet that
+another process took between listing and creating.
 
 Concurrency: thirty labkit processes renumbering at once all see the same free subnets. The
 search for each project therefore starts at an offset derived from a hash of the project name
@@ -207,14 +193,17 @@ def find_clashes(stack: Stack, existing: Mapping[str, IPv4Network]) -> list[Clas
     ]
 
 
-def clash_error(stack: Stack, clashes: list[Clash]) -> UsageError:
-    """Build the error telling the user that the first clash blocks the project, and the way out."""
+def clash_error(stack: Stack, clashes: list[Clash], *, project: str | None = None) -> UsageError:
+    """Build the error telling the user that the first clash blocks the project, and the way out.
+
+    Names `project` (the `-p` name) when given, else the stack's own name.
+    """
     if not clashes:
         raise ValueError("clash_error needs at least one clash")
     first = clashes[0]
     more = f" (and {len(clashes) - 1} more overlaps)" if len(clashes) > 1 else ""
     return UsageError(
-        f"network '{first.network}' ({first.subnet}) of project '{stack.name}' overlaps network "
+        f"network '{first.network}' ({first.subnet}) of project '{project or stack.name}' overlaps network "
         f"'{first.engine_network}' ({first.engine_subnet}) on the engine{more}: "
         "run with --renumber to give this project its own subnets"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -11,6 +12,7 @@ from rich.text import Text
 from toolkit.cli.render import console, err_console, note, print_json
 from toolkit.errors import StackError
 from toolkit.runtime.specs import ExecResult, PortBinding
+from toolkit.stack.describe import ExerciseDescription, format_description
 from toolkit.stack.listing import ExerciseEntry
 from toolkit.stack.model import Stack
 from toolkit.stack.plan import Plan
@@ -95,13 +97,17 @@ def progress(event: StackEvent) -> None:
         note(f"{event.kind}: {event.subject} {event.detail}".rstrip())
 
 
-def up_result(result: UpResult) -> None:
+def up_result(result: UpResult, *, describe_hint: str | None = None) -> None:
+    """The project's services as `up` left them; `describe_hint`: the command that shows the
+    exercise with this project's addresses (after --renumber)."""
     changed = sum(1 for s in result.services if s.action != "unchanged")
     what = "up to date, nothing changed" if not result.changed else f"{changed} services started"
     if not result.waited:
         what += ", not waiting for health"
     console.print(f"project {result.project} on {result.engine}: {what}")
     console.print(_service_table(result.services))
+    if describe_hint:
+        console.print(f"the exercise with this project's addresses: {describe_hint}", markup=False)
 
 
 def stack_failure(error: StackError) -> None:
@@ -246,3 +252,12 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
     console.print(f"checks: {len(checks)}" + ("" if checks else " (none)"))
     for check in checks:
         console.print(f"  [{check.service}] {check.name}", markup=False)
+
+
+def description(described: ExerciseDescription, *, as_json: bool) -> None:
+    """`labkit describe`: the exercise as one project has it."""
+    if as_json:
+        print_json(dataclasses.asdict(described))
+        return
+    sys.stdout.write(format_description(described))
+    sys.stdout.flush()
