@@ -10,9 +10,10 @@ import collections
 import contextlib
 import os
 import signal
+import struct
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,7 @@ def run_exec(
 
     def pump() -> None:
         try:
-            for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
+            for stdout, stderr in _exec_frames(api, exec_id):
                 out.append(stdout or b"")
                 err.append(stderr or b"")
         except BaseException as exc:  # handed to the caller's thread below
@@ -117,6 +118,34 @@ def run_exec(
         stderr=b"".join(err).decode(errors="replace"),
         duration=time.monotonic() - started,
     )
+
+
+def _exec_frames(api: Any, exec_id: str) -> Iterator[tuple[bytes | None, bytes | None]]:
+    """(stdout, stderr) chunks of a started exec, read through http.client's buffer.
+
+    docker-py's own `exec_start(stream=True)` reads the raw socket under that buffer, so a first
+    frame that arrives together with the response headers is lost (docker-py issue 3332): under
+    load a command's whole output vanished. The stream is Docker's multiplexed format: an 8-byte
+    header (stream type, size) per frame.
+    """
+    response = api._post_json(
+        api._url("/exec/{0}/start", exec_id),
+        headers={"Connection": "Upgrade", "Upgrade": "tcp"},
+        data={"Tty": False, "Detach": False},
+        stream=True,
+    )
+    api._raise_for_status(response)
+    buffered = response.raw._fp.fp  # holds whatever was read past the headers
+    try:
+        while True:
+            header = buffered.read(8)
+            if len(header) < 8:
+                return
+            stream, size = struct.unpack(">BxxxL", header)
+            payload = buffered.read(size)
+            yield (payload, None) if stream == 1 else (None, payload)
+    finally:
+        response.close()
 
 
 def _exit_code(api: Any, exec_id: str) -> int:
