@@ -13,7 +13,16 @@ puts one rule per network in front of netavark's:
         -m comment --comment "labkit network NAME" -j RETURN
 
 It matches only frames bridged between two ports of that network's bridge, so traffic to the
-host or the outside world is masqueraded as before. The rule is removed with its network.
+host or the outside world is masqueraded as before.
+
+A second rule keeps networks isolated from each other as Docker's are:
+
+    iptables -t filter -I FORWARD 1 -i BRIDGE -o podman+ -m physdev ! --physdev-is-bridged \
+        -m comment --comment "labkit network NAME" -j DROP
+
+netavark 1.4 has its own isolation chain, but deletes the shared FORWARD jump to it whenever the
+last container of any isolated network goes away, which un-isolates every other project on the
+host. Both rules are removed with their network.
 """
 
 from __future__ import annotations
@@ -29,6 +38,8 @@ from toolkit.errors import EngineError
 BR_NETFILTER = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 COMMENT_PREFIX = "labkit network "
 _TIMEOUT = 30.0
+# (table, chain, the flag naming the bridge in labkit's rules there)
+_CHAINS = (("nat", "POSTROUTING", "-o"), ("filter", "FORWARD", "-i"))
 
 
 class MasqueradeExemption:
@@ -44,7 +55,7 @@ class MasqueradeExemption:
 
     @staticmethod
     def rule(bridge: str, network: str) -> list[str]:
-        """The rule's match and target, as iptables arguments."""
+        """The masquerade exemption's match and target (nat POSTROUTING), as iptables arguments."""
         return [
             "-o", bridge,
             "-m", "physdev", "--physdev-is-bridged",
@@ -52,38 +63,53 @@ class MasqueradeExemption:
             "-j", "RETURN",
         ]  # fmt: skip
 
-    def add(self, bridge: str, network: str) -> None:
-        """Insert the rule for a new network (once, however often it is called)."""
+    @staticmethod
+    def isolation_rule(bridge: str, network: str) -> list[str]:
+        """Drop what the host itself routes from this bridge to another Podman bridge (filter FORWARD)."""
+        return [
+            "-i", bridge, "-o", "podman+",
+            "-m", "physdev", "!", "--physdev-is-bridged",
+            "-m", "comment", "--comment", COMMENT_PREFIX + network,
+            "-j", "DROP",
+        ]  # fmt: skip
+
+    def add(self, bridge: str, network: str, *, isolate: bool = True) -> None:
+        """Insert the rules for a new network (once, however often it is called)."""
         if not self.enabled or not bridge:
             return
-        rule = self.rule(bridge, network)
-        if self._run("-C", "POSTROUTING", *rule, check=False).returncode == 0:
-            return
-        self._run("-I", "POSTROUTING", "1", *rule)
+        wanted = [("nat", "POSTROUTING", self.rule(bridge, network))]
+        if isolate:
+            wanted.append(("filter", "FORWARD", self.isolation_rule(bridge, network)))
+        for table, chain, rule in wanted:
+            if self._run(table, "-C", chain, *rule, check=False).returncode != 0:
+                self._run(table, "-I", chain, "1", *rule)
 
     def remove(self, bridge: str) -> None:
         """Delete every labkit rule for this bridge, stale copies included."""
         if not self.enabled or not bridge:
             return
-        for rule in self.rules_for(bridge):
-            self._run("-D", "POSTROUTING", *rule, check=False)
+        for table, chain, flag in _CHAINS:
+            for rule in self.rules_for(bridge, table, chain, flag):
+                self._run(table, "-D", chain, *rule, check=False)
 
-    def rules_for(self, bridge: str) -> list[list[str]]:
-        """labkit's rules on this bridge, as arguments after the chain name."""
-        listing = self._run("-S", "POSTROUTING", check=False).stdout
+    def rules_for(
+        self, bridge: str, table: str = "nat", chain: str = "POSTROUTING", flag: str = "-o"
+    ) -> list[list[str]]:
+        """labkit's rules on this bridge in one chain, as arguments after the chain name."""
+        listing = self._run(table, "-S", chain, check=False).stdout
         found: list[list[str]] = []
         for line in listing.splitlines():
             words = shlex.split(line)
-            if words[:2] != ["-A", "POSTROUTING"]:
+            if words[:2] != ["-A", chain]:
                 continue
             rule = words[2:]
-            if _value_after(rule, "-o") == bridge and COMMENT_PREFIX.strip() in line:
+            if _value_after(rule, flag) == bridge and COMMENT_PREFIX.strip() in line:
                 found.append(rule)
         return found
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(self, table: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         assert self._iptables is not None
-        argv = [self._iptables, "-w", "5", "-t", "nat", *args]
+        argv = [self._iptables, "-w", "5", "-t", table, *args]
         try:
             result = subprocess.run(argv, capture_output=True, text=True, timeout=_TIMEOUT, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
