@@ -181,7 +181,7 @@ class Peer:
         run([*self.argv, "-f", str(stack.file), "-p", project, "up", "-d", *wait], self.env)
 
     def down(self, stack: BenchStack, project: str) -> None:
-        run([*self.argv, "-f", str(stack.file), "-p", project, "down"], self.env)
+        run([*self.argv, "-f", str(stack.file), "-p", project, "down", "--volumes"], self.env)
 
     def ps(self, stack: BenchStack, project: str) -> None:
         run([*self.argv, "-f", str(stack.file), "-p", project, "ps"], self.env)
@@ -284,7 +284,7 @@ def one_round(
     mine, theirs, script = tools["labkit"], tools[peer.name], tools["critical-path"]
     mine.up.append(timed(lambda: up(runtime, load_stack(stack.file), project=project)))
     mine.ps.append(timed(lambda: labkit_ps(project, engine_name)))
-    mine.down.append(timed(lambda: down(runtime, project)))
+    mine.down.append(timed(lambda: down(runtime, project, volumes=True)))
     theirs.up.append(timed(lambda: peer.up(stack, f"{project}-peer")))
     theirs.ps.append(timed(lambda: peer.ps(stack, f"{project}-peer")))
     theirs.down.append(timed(lambda: peer.down(stack, f"{project}-peer")))
@@ -296,7 +296,7 @@ def one_round(
 def clean_up(runtime: Runtime, stack: BenchStack, project: str, peer: Peer, floor: CriticalPath) -> None:
     """Best effort, after a failed round: whatever is left of the three projects goes."""
     for cleanup in (
-        lambda: down(runtime, project),
+        lambda: down(runtime, project, volumes=True),
         lambda: down(runtime, f"{project}-cp"),
         lambda: peer.down(stack, f"{project}-peer"),
     ):
