@@ -37,15 +37,28 @@ def labkit_leftovers() -> list[str]:
     return found
 
 
+_present_at_start: set[str] = set()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    # What was there before the run (a stack a user has up, say) is not the run's to answer for.
+    _present_at_start.update(labkit_leftovers())
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if getattr(session.config, "workerinput", None) is not None:
         return  # only the controlling process checks, once every worker is done
-    leftovers = labkit_leftovers()
+    remaining = labkit_leftovers()
+    leftovers = [item for item in remaining if item not in _present_at_start]
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and _present_at_start:
+        reporter.write_sep("=", "labkit resources that were there before the run", yellow=True)
+        for line in sorted(_present_at_start):
+            reporter.write_line(line)
     if leftovers:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        lines = ["labkit resources left behind by the test run:", *leftovers]
         if reporter is not None:
             reporter.write_sep("=", "LEFTOVERS", red=True)
-            for line in lines:
+            reporter.write_line("labkit resources left behind by the test run:")
+            for line in leftovers:
                 reporter.write_line(line)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
