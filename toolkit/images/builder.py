@@ -232,7 +232,6 @@ class CourseBuilder:
     def _build_one(self, plan: _Plan, name: str) -> ImageBuild:
         started = time.monotonic()
         image, tag = self.catalog.get(name), plan.tags[name]
-        self._emit(BuildEvent(name, tag, "started"))
         digest = content_hash(image, plan.rendered[name], self._parent_ids(plan, image),
                               self.build_args)
         try:
@@ -244,6 +243,8 @@ class CourseBuilder:
                 if existing is not None and existing.labels.get(HASH_LABEL) == digest:
                     return ImageBuild(name, tag, "skipped", time.monotonic() - started,
                                       UP_TO_DATE, existing.id, digest)
+            # Said only now: an up-to-date image is not "being built".
+            self._emit(BuildEvent(name, tag, "started"))
             step = ""
 
             def progress(line: str) -> None:
