@@ -7,15 +7,14 @@ the same addresses, so they are recovered from the subnets its networks have on 
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import replace
-from ipaddress import IPv4Network
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
 from toolkit.stack.model import Stack
+from toolkit.stack.placement import project_subnets
 from toolkit.stack.renumber import (
     apply_renumbering,
     engine_subnets,
@@ -40,29 +39,14 @@ def with_labels(stack: Stack, labels: Mapping[str, str]) -> Stack:
     )
 
 
-def project_subnets(runtime: Runtime, project: str) -> dict[str, IPv4Network]:
-    """Network key -> the subnet the project's network of that key has on the engine."""
-    found: dict[str, IPv4Network] = {}
-    for network in runtime.list_networks(naming.project_selector(project)):
-        key = network.labels.get(naming.LABEL_NETWORK)
-        if not key or network.subnet is None:
-            continue
-        try:
-            subnet = ipaddress.ip_network(network.subnet, strict=False)
-        except ValueError:
-            continue
-        if isinstance(subnet, IPv4Network):
-            found[key] = subnet
-    return found
-
-
 def stack_as_running(runtime: Runtime, stack: Stack, project: str) -> Stack:
     """The stack with the addresses the running `project` has (unchanged if not renumbered).
 
     Raises:
         UsageError: a network of the project has another size than the exercise declares.
     """
-    return apply_renumbering(stack, recover_mapping(stack, project_subnets(runtime, project)))
+    networks = runtime.list_networks(naming.project_selector(project))
+    return apply_renumbering(stack, recover_mapping(stack, project_subnets(networks, project)))
 
 
 def renumber_if_clashing(
