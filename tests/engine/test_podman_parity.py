@@ -2,9 +2,9 @@
 
 Each test names one difference (ENGINES.md measures them) and asserts Docker's behaviour through
 the `runtime` fixture, so it runs on Docker (the reference) and on Podman (the adapter's work):
-default capabilities, short image names, healthchecks without systemd, isolation between
-networks, routing through a router container, HEALTHCHECK in built images, and host iptables
-rules that must not outlive their network.
+default capabilities, low ports and ping for every user, short image names, healthchecks without
+systemd, isolation between networks, routing through a router container, HEALTHCHECK in built
+images, and host iptables rules that must not outlive their network.
 """
 
 from __future__ import annotations
@@ -38,6 +38,24 @@ def test_ping_works_without_cap_add(runtime: Runtime, lab: Lab) -> None:
 
     assert ping(runtime, default, "127.0.0.1")
     assert not ping(runtime, dropped, "127.0.0.1")  # a spec that drops it still wins
+
+
+NOBODY = "65534"
+BIND_PORT_80 = "nc -l -p 80 & server=$!; sleep 0.5; kill $server 2>/dev/null && echo bound || echo refused"
+
+
+def test_a_non_root_process_binds_a_low_port_and_pings(runtime: Runtime, lab: Lab) -> None:
+    """Docker opens ports below 1024 and ICMP echo sockets to every user of a container's
+    network namespace; Podman keeps them for root. Course servers run as student."""
+    default = lab.container("default")
+    kept = lab.container("kept", sysctls={"net.ipv4.ip_unprivileged_port_start": "1024"})
+
+    bound = runtime.exec(default, ["sh", "-c", BIND_PORT_80], user=NOBODY)
+    assert bound.stdout.strip() == "bound", bound.stdout + bound.stderr
+    groups = runtime.exec(default, ["cat", "/proc/sys/net/ipv4/ping_group_range"]).stdout.split()
+    assert groups == ["0", "2147483647"]
+    # A spec's own value wins over the default.
+    assert runtime.exec(kept, ["sh", "-c", BIND_PORT_80], user=NOBODY).stdout.strip() == "refused"
 
 
 # ---------------------------------------------------------------- 2. short image names

@@ -32,6 +32,13 @@ DOCKER_DEFAULT_CAPS = ("NET_RAW", "MKNOD", "AUDIT_WRITE")
 # podman 4.3 replaces every default rlimit as soon as one is given, and then sets nofile and
 # nproc to 1048576, which hosts without CAP_SYS_RESOURCE refuse: these two are always filled in.
 FILLED_RLIMITS = ("nofile", "nproc")
+# What Docker sets in every container network namespace of its own, and Podman 4.3 does not:
+# any user may bind ports below 1024 (a course image's nginx and dnsmasq run as student) and
+# open ICMP echo sockets.
+DOCKER_NETNS_SYSCTLS = {
+    "net.ipv4.ip_unprivileged_port_start": "0",
+    "net.ipv4.ping_group_range": "0 2147483647",
+}
 CPU_PERIOD = 100_000  # microseconds, as Docker's --cpus uses
 _NANOSECONDS = 1_000_000_000
 _STATES = {
@@ -86,7 +93,7 @@ def healthcheck_document(check: HealthcheckSpec) -> JSON:
 def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[str, tuple[int, int]]) -> JSON:
     """libpod's SpecGenerator for a ContainerSpec; `image` is the resolved reference."""
     cap_add, cap_drop = capabilities(spec)
-    sysctls = dict(spec.sysctls)
+    sysctls = {**DOCKER_NETNS_SYSCTLS, **spec.sysctls}
     if spec.domainname:
         # libpod 4.3 has no domainname field; Docker sets exactly this UTS-namespace value.
         sysctls.setdefault("kernel.domainname", spec.domainname)
