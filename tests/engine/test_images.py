@@ -207,16 +207,21 @@ def test_a_changed_page_rebuilds_only_web(runtime: Runtime, course: BuildReport,
     page = copy / "web" / "index.html"
     page.write_text(page.read_text() + "<!-- changed by a test -->\n")
     counting = CountingRuntime(runtime)
+    session_web = runtime.inspect_image(tag("web")).id
     try:
         report = build_images(counting, None, BASE, catalog=load_catalog(copy),  # type: ignore[arg-type]
                               namespace=NAMESPACE)
         assert counting.built == [tag("web")]
         assert report.get("web").status == "built"
         assert {b.name for b in report.builds if b.status == "skipped"} == {"base", "db", "dns", "netlab"}
+        changed_web = report.get("web").image_id
+        # The image the rebuild replaced is gone, not left behind untagged.
+        assert changed_web != session_web and not runtime.image_exists(session_web)
     finally:
         # Back to the session's web image: its cached layers make this quick.
         restored = build_images(runtime, ["web"], BASE, namespace=NAMESPACE)
         assert restored.get("web").status == "built"
+    assert not runtime.image_exists(changed_web)
 
 
 def test_save_and_load_round_trip(runtime: Runtime, course: BuildReport, tmp_path: Path) -> None:

@@ -111,6 +111,8 @@ class _Plan:
     tags: dict[str, str]
     base_id: str
     results: dict[str, ImageBuild] = field(default_factory=dict)
+    # name -> id of the image its tag named before this run rebuilt it
+    replaced: dict[str, str] = field(default_factory=dict)
     # Set when the caller stopped waiting (Ctrl-C): builds still running are abandoned.
     cancelled: threading.Event = field(default_factory=threading.Event)
 
@@ -216,7 +218,23 @@ class CourseBuilder:
             # removed again.
             plan.cancelled.set()
             raise
+        self._remove_replaced(plan)
         return BuildReport(self.base, tuple(plan.results[n] for n in plan.order))
+
+    def _remove_replaced(self, plan: _Plan) -> None:
+        """Remove the images this run's builds replaced, once nothing names them any more.
+
+        Without this every rebuild leaves the old image behind, untagged, and a course rebuilt
+        through a term fills the disk. Children go first, since an image other images are built
+        on cannot go before them; one a container still uses, or another tag names, stays.
+        """
+        for name in reversed(plan.order):
+            old = plan.replaced.get(name)
+            if old is None or plan.results[name].status != "built":
+                continue
+            with suppress(ToolkitError):
+                if not self.runtime.inspect_image(old).tags:
+                    self.runtime.remove_image(old)
 
     def _finish(self, plan: _Plan, result: ImageBuild) -> None:
         plan.results[result.name] = result
@@ -235,14 +253,16 @@ class CourseBuilder:
         digest = content_hash(image, plan.rendered[name], self._parent_ids(plan, image),
                               self.build_args)
         try:
-            if not self.force:
-                try:
-                    existing = self.runtime.inspect_image(tag)
-                except ImageNotFound:
-                    existing = None
-                if existing is not None and existing.labels.get(HASH_LABEL) == digest:
+            try:
+                existing = self.runtime.inspect_image(tag)
+            except ImageNotFound:
+                existing = None
+            if existing is not None:
+                if not self.force and existing.labels.get(HASH_LABEL) == digest:
                     return ImageBuild(name, tag, "skipped", time.monotonic() - started,
                                       UP_TO_DATE, existing.id, digest)
+                if HASH_LABEL in existing.labels:  # a labkit build: labkit may replace it
+                    plan.replaced[name] = existing.id
             # Said only now: an up-to-date image is not "being built".
             self._emit(BuildEvent(name, tag, "started"))
             step = ""
