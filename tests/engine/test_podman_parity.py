@@ -58,6 +58,29 @@ def test_a_non_root_process_binds_a_low_port_and_pings(runtime: Runtime, lab: La
     assert runtime.exec(kept, ["sh", "-c", BIND_PORT_80], user=NOBODY).stdout.strip() == "refused"
 
 
+def capabilities(runtime: Runtime, container: str, user: str | None = None) -> tuple[int, int]:
+    """(CapEff, CapBnd) of a process exec'd in the container, as bit masks."""
+    status = runtime.exec(container, ["cat", "/proc/self/status"], user=user).stdout
+    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
+    return int(fields["CapEff"], 16), int(fields["CapBnd"], 16)
+
+
+def test_a_non_root_user_holds_no_capability_of_the_container(runtime: Runtime, lab: Lab) -> None:
+    """Docker gives the capabilities a container adds to root only; Podman hands them to the
+    container's non-root user too, in every exec as that user."""
+    net_admin = 1 << 12
+    box = lab.container("box", user=NOBODY, cap_add=("NET_ADMIN",))
+
+    for user in (None, NOBODY, "nobody", "nobody:nogroup"):
+        effective, bounding = capabilities(runtime, box, user)
+        assert effective == 0, f"user {user}: CapEff {effective:x}"
+        assert bounding & net_admin
+    assert runtime.exec(box, ["ip", "link", "set", "lo", "mtu", "1500"]).exit_code != 0
+    root_effective, _ = capabilities(runtime, box, "0")
+    assert root_effective & net_admin  # root in the container has what it was given
+    assert runtime.exec(box, ["ip", "link", "set", "lo", "mtu", "1500"], user="root").exit_code == 0
+
+
 # ---------------------------------------------------------------- 2. short image names
 
 

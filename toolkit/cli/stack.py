@@ -296,6 +296,7 @@ def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None)
     argv = [binary]
     if runtime.name == "docker":
         argv += ["-H", f"unix://{runtime.info().socket}"]
+    user = runtime.exec_user(container, user)
     argv += ["exec", "-it", *(["--user", user] if user else []), container, "sh", "-c", INTERACTIVE_SHELL]
     context.close_engines()
     os.execvp(binary, argv)

@@ -363,6 +363,9 @@ class DockerRuntime:
             user=user, env=env, workdir=workdir, timeout=timeout,
         )
 
+    def exec_user(self, container: str, user: str | None) -> str | None:
+        return user  # Docker already gives a non-root user no capability
+
     def run_healthcheck(self, container: str) -> HealthProbe:
         raw = self._inspect(container)
         spec = self._healthcheck_of(raw)

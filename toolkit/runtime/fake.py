@@ -314,6 +314,9 @@ class FakeRuntime:
             raise EngineError(f"container {container} is not running")
         return self.on_exec(record.spec.name, argv)
 
+    def exec_user(self, container: str, user: str | None) -> str | None:
+        return user
+
     def run_healthcheck(self, container: str) -> HealthProbe:
         record = self._find(container)
         self._record(f"run_healthcheck {record.spec.name}")

@@ -14,9 +14,12 @@ behaviour, each time saying why next to the code:
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ from toolkit.errors import (
     VolumeNotFound,
 )
 from toolkit.runtime import podman_containers as containers
+from toolkit.runtime import podman_users as users
 from toolkit.runtime.podman_errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman_exec import log_lines, run_exec
 from toolkit.runtime.podman_images import PodmanImages
@@ -55,6 +59,11 @@ from toolkit.runtime.specs import (
 )
 
 _HTTP_NOT_MODIFIED = 304
+_FULL_ID = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _is_full_id(container: str) -> bool:
+    return bool(_FULL_ID.match(container))
 
 
 class PodmanRuntime:
@@ -68,6 +77,8 @@ class PodmanRuntime:
         self._images = PodmanImages(self._api)
         self._networks_helper: PodmanNetworks | None = None
         self._default_rlimits: dict[str, tuple[int, int]] | None = None
+        # (container id, requested user) -> the user to exec as; see podman_users
+        self._exec_users: dict[tuple[str, str | None], str | None] = {}
 
     @property
     def name(self) -> EngineName:
@@ -301,7 +312,30 @@ class PodmanRuntime:
         workdir: str | None = None,
         timeout: float | None = None,
     ) -> ExecResult:
+        user = self.exec_user(container, user)
         return run_exec(self._api, container, argv, user=user, env=env, workdir=workdir, timeout=timeout)
+
+    def exec_user(self, container: str, user: str | None) -> str | None:
+        if user is not None and users.is_root(user):
+            return user
+        key = (container, user)
+        if key not in self._exec_users:
+            document = self._inspect(container)
+            configured = str((document.get("Config") or {}).get("User") or "")
+            spelled = users.exec_user(user, configured, partial(self._read_file, container))
+            if _is_full_id(container):  # a name may name another container later
+                self._exec_users[key] = spelled
+            return spelled
+        return self._exec_users[key]
+
+    def _read_file(self, container: str, path: str) -> bytes | None:
+        """One file of a container, through the archive endpoint (no process is started)."""
+        with engine_errors(f"{path} of container {container}", not_found=ContainerNotFound):
+            response = self._api.get(f"/containers/{container}/archive", params={"path": path})
+            if response.status_code == HTTPStatus.NOT_FOUND:
+                return None
+            check(response)
+        return users.file_from_archive(response.content)
 
     def run_healthcheck(self, container: str) -> HealthProbe:
         check_spec = containers.container_healthcheck(self._inspect(container))

@@ -147,7 +147,16 @@ class Runtime(Protocol):
         workdir: str | None = None,
         timeout: float | None = None,
     ) -> ExecResult:
-        """Run a command in a running container; raises ExecTimeout past timeout."""
+        """Run a command in a running container; raises ExecTimeout past timeout.
+
+        A non-root user holds none of the container's capabilities, on both engines: only root
+        in the container (and so sudo) reaches them.
+        """
+        ...
+
+    def exec_user(self, container: str, user: str | None) -> str | None:
+        """The user to hand the engine's own `exec` command for `user` (None: the container's
+        user), so that a terminal session gets what `exec` here gives."""
         ...
 
     def run_healthcheck(self, container: str) -> HealthProbe:
