@@ -16,8 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import ImageNotFound
+from toolkit.errors import ImageNotFound, ToolkitError
 from toolkit.images import BuildEvent, CourseBuilder, load_catalog
+from toolkit.images.bootstrap import BOOTSTRAPPED_LABEL
 from toolkit.images.builder import IMAGE_LABEL
 from toolkit.images.families import Base, PackageManager, get_base
 from toolkit.images.render import image_tag
@@ -36,9 +37,20 @@ def image_name(runtime: Runtime) -> Iterator[str]:
     if not runtime.image_exists(BASE.ref):
         pytest.skip(f"the course base {BASE.ref} is not on {runtime.name}: labkit images bootstrap")
     name = f"lkt-{uuid.uuid4().hex[:8]}"
+    cache_before = step_cache(runtime)
     yield name
     with suppress(ImageNotFound):
         runtime.remove_image(tag_of(name), force=True)
+    # A failed build keeps the engine's cache of the steps that worked (untagged images that
+    # inherit the base's labels), so a fixed Containerfile builds fast. Not for a test to keep.
+    for image_id in step_cache(runtime) - cache_before:
+        with suppress(ToolkitError):
+            runtime.remove_image(image_id)
+
+
+def step_cache(runtime: Runtime) -> set[str]:
+    """Untagged images built on the course base."""
+    return {i.id for i in runtime.list_images({BOOTSTRAPPED_LABEL: "true"}) if not i.tags}
 
 
 def tag_of(name: str) -> str:
