@@ -35,18 +35,30 @@ def test_numeric_user(user: str, expected: str | None) -> None:
     assert numeric_user(user, PASSWD, GROUP) == expected
 
 
-def test_the_container_user_is_spelled_as_numbers() -> None:
-    assert exec_user(None, "student", FILES.get) == "1000:1000"
-    assert exec_user("student", "student", FILES.get) == "1000:1000"
+def test_the_container_user_is_spelled_anew_without_reading_files() -> None:
+    def no_files(path: str) -> bytes | None:
+        raise AssertionError(f"read {path}")
+
+    assert exec_user(None, "student", no_files) == "student:"
+    assert exec_user("student", "student", no_files) == "student:"
+    assert exec_user(None, "1000", no_files) == "1000:"
 
 
-def test_root_and_unresolvable_users_pass_unchanged() -> None:
-    assert exec_user(None, "", FILES.get) is None
-    assert exec_user("root", "student", FILES.get) == "root"
-    assert exec_user(None, "ghost", FILES.get) is None
-    assert exec_user(None, "student", lambda path: None) is None  # no /etc/passwd to read
+def test_a_configured_user_and_group_is_spelled_as_numbers() -> None:
+    assert exec_user(None, "student:lab", FILES.get) == "1000:1500"
+    assert exec_user(None, "student:ghosts", FILES.get) is None  # unresolvable: left to Podman
     # Already numbers, the same string as the container's: no other spelling is tried.
     assert exec_user(None, "1000:1000", FILES.get) is None
+
+
+def test_root_and_other_users_pass_unchanged() -> None:
+    def no_files(path: str) -> bytes | None:
+        raise AssertionError(f"read {path}")
+
+    assert exec_user(None, "", no_files) is None
+    assert exec_user(None, "root", no_files) is None
+    assert exec_user("root", "student", no_files) == "root"
+    assert exec_user("nobody", "student", no_files) == "nobody"  # not the container's: no capability
 
 
 def test_file_from_archive() -> None:

@@ -4,8 +4,8 @@ Docker gives a container's non-root user no capability at all: only root in the 
 (and so `sudo`) reaches the ones the container was given. Podman 4 gives a non-root user
 every capability added to the container, as ambient capabilities, and hands them to an exec
 whose user is spelled exactly as the container's configured user (libpod compares the two
-strings). An exec that names the same user as `uid:gid` gets none, as on Docker: a student's
-`ip route add` fails without sudo on both engines.
+strings). An exec that names the same user in another spelling (`student:`, or `uid:gid`)
+gets none, as on Docker: a student's `ip route add` fails without sudo on both engines.
 """
 
 from __future__ import annotations
@@ -67,11 +67,15 @@ def file_from_archive(archive: bytes) -> bytes | None:
 def exec_user(requested: str | None, configured: str, read_file: FileReader) -> str | None:
     """The user to give Podman's exec for `requested` (None: the container's own user).
 
-    Root, and any user that cannot be resolved, is passed on unchanged.
+    Only the container's own user, spelled as configured, gets the capabilities: root and any
+    other user pass unchanged. The container's user gets a trailing colon (the same user with
+    its own group); a configured `user:group` is looked up as numbers instead.
     """
     user = configured if requested is None else requested
-    if is_root(user):
+    if is_root(user) or user != configured:
         return requested
+    if ":" not in configured:
+        return f"{configured}:"
     passwd, group = read_file("/etc/passwd"), read_file("/etc/group")
     spelled = numeric_user(user, (passwd or b"").decode(errors="replace"),
                            (group or b"").decode(errors="replace"))
