@@ -98,3 +98,37 @@ def test_docker_asked_for_but_absent_does_not_start_podman() -> None:
     with pytest.raises(EngineUnavailable, match="no docker engine answers"):
         resolve_engine("docker", {}, identify_from({}), start)  # type: ignore[arg-type]
     assert started == []
+
+
+def test_a_host_variable_that_does_not_answer_is_an_error_not_a_fallback() -> None:
+    for variable in ("CONTAINER_HOST", "DOCKER_HOST"):
+        environ = {variable: "unix:///gone/engine.sock"}
+        with pytest.raises(EngineUnavailable, match=f"{variable} names /gone/engine.sock") as info:
+            resolve_engine(None, environ, identify_from(BOTH), never_start)  # type: ignore[arg-type]
+        assert info.value.exit_code == 3
+
+
+def test_the_engine_s_own_variable_must_answer_when_that_engine_is_asked_for() -> None:
+    environ = {"DOCKER_HOST": "unix:///gone/docker.sock"}
+    with pytest.raises(EngineUnavailable, match="DOCKER_HOST"):
+        resolve_engine("docker", environ, identify_from(BOTH), never_start)  # type: ignore[arg-type]
+    # Another engine's stale variable does not stand in the way.
+    choice = resolve_engine("podman", environ, identify_from(BOTH), never_start)  # type: ignore[arg-type]
+    assert (choice.name, choice.socket) == ("podman", PODMAN_ROOTFUL)
+
+
+def test_a_host_variable_that_answers_is_used_with_its_source() -> None:
+    environ = {"DOCKER_HOST": "unix:///tmp/p.sock"}
+    table: dict[str, EngineName] = {**BOTH, "/tmp/p.sock": "podman"}
+    choice = resolve_engine(None, environ, identify_from(table), never_start)  # type: ignore[arg-type]
+    assert choice == EngineChoice("podman", "/tmp/p.sock", "DOCKER_HOST")
+    # Asked for docker, DOCKER_HOST naming Podman's socket: docker is found where it is.
+    docker = resolve_engine("docker", environ, identify_from(table), never_start)  # type: ignore[arg-type]
+    assert (docker.name, docker.socket) == ("docker", DOCKER_ROOTFUL)
+
+
+def test_a_tcp_host_is_a_usage_error_when_it_would_decide() -> None:
+    environ = {"DOCKER_HOST": "tcp://10.0.0.1:2375"}
+    with pytest.raises(UsageError, match="unix sockets only") as info:
+        resolve_engine(None, environ, identify_from(BOTH), never_start)  # type: ignore[arg-type]
+    assert info.value.exit_code == 2

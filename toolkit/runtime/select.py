@@ -80,6 +80,41 @@ def _socket_path(url: str) -> str | None:
     return None  # tcp:// and ssh:// hosts are not supported by labkit
 
 
+# The engine each host variable conventionally names: a variable set for the engine asked
+# for is that engine's socket, and no other socket of it is tried in its place.
+HOST_VARIABLES: dict[str, EngineName] = {"CONTAINER_HOST": "podman", "DOCKER_HOST": "docker"}
+
+
+def _explicit_host(
+    environ: Mapping[str, str], wanted: EngineName | None, identify: Callable[[str], EngineName | None]
+) -> EngineChoice | None:
+    """The engine a set CONTAINER_HOST or DOCKER_HOST names, when it decides the choice.
+
+    A variable the user set is a choice: when it names no answering socket, saying so beats
+    quietly using another engine. With an engine asked for by name, only that engine's own
+    variable counts (a stale CONTAINER_HOST does not stop `--engine docker`).
+    """
+    for variable, engine in HOST_VARIABLES.items():
+        value = environ.get(variable, "")
+        if not value or (wanted is not None and wanted != engine):
+            continue
+        path = _socket_path(value)
+        if path is None:
+            raise UsageError(
+                f"{variable}={value}: labkit reaches engines through unix sockets only; point "
+                f"{variable} at one (unix:///path/to/engine.sock) or unset it"
+            )
+        name = identify(path)
+        if name is None:
+            raise EngineUnavailable(
+                f"{variable} names {path}, where no Docker or Podman answers: start that "
+                f"engine, or unset {variable} to let labkit find one"
+            )
+        if wanted is None or name == wanted:
+            return EngineChoice(name, path, variable)
+    return None
+
+
 def candidate_sockets(environ: Mapping[str, str]) -> list[tuple[str, str]]:
     """(socket path, where it came from), in the order auto-detection tries them."""
     candidates: list[tuple[str, str]] = []
@@ -136,7 +171,8 @@ def resolve_engine(
     identify: Callable[[str], EngineName | None] = identify_socket,
     start_podman: Callable[[], str | None] | None = None,
 ) -> EngineChoice:
-    """Choose the engine: `flag`, then LABKIT_ENGINE, then the first engine that answers.
+    """Choose the engine: `flag`, then LABKIT_ENGINE, then CONTAINER_HOST or DOCKER_HOST when
+    set, then the first engine that answers.
 
     When Podman is asked for by name and no API service answers, `start_podman` (by default a
     transient service for this process) is tried before giving up.
@@ -149,6 +185,9 @@ def resolve_engine(
     elif environ.get("LABKIT_ENGINE"):
         wanted, source = parse_engine_name(environ["LABKIT_ENGINE"], "LABKIT_ENGINE"), "LABKIT_ENGINE"
 
+    explicit = _explicit_host(environ, wanted, identify)
+    if explicit is not None:
+        return explicit if wanted is None else EngineChoice(explicit.name, explicit.socket, source)
     for engine in _answering(environ, identify):
         if wanted is None:
             return engine
