@@ -6,9 +6,11 @@ types and HTTP status codes into `toolkit.errors` (never by reading message text
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import unquote
 
 import requests
 from podman import errors as podman_errors
@@ -25,6 +27,19 @@ from toolkit.errors import (
 JSON = dict[str, Any]
 
 HTTP_CONFLICT = 409
+
+
+_SOCKET_IN_URL = re.compile(r"http://([^/]+)/")
+
+
+def _gone(what: str, exc: Exception) -> EngineGone:
+    """The engine stopped answering: said with its socket and the way back, not the SDK's URL."""
+    found = _SOCKET_IN_URL.search(str(exc))
+    where = f" at {unquote(found.group(1))}" if found and "%2F" in found.group(1) else ""
+    return EngineGone(
+        f"{what}: Podman stopped answering{where}; restart its API service "
+        "(scripts/provision-engines does) and retry"
+    )
 
 
 def _reason(exc: podman_errors.APIError) -> str:
@@ -54,12 +69,12 @@ def engine_errors(
         raise not_found(f"{what}: {_reason(exc)}") from exc
     except podman_errors.APIError as exc:
         if exc.status_code is None:  # the SDK wraps connection failures without a response
-            raise EngineGone(f"{what}: podman stopped answering ({exc})") from exc
+            raise _gone(what, exc) from exc
         if exc.status_code == HTTP_CONFLICT and conflict:
             raise NameConflict(f"{what}: {_reason(exc)}") from exc
         raise EngineError(f"{what}: {_reason(exc)}") from exc
     except requests.exceptions.RequestException as exc:  # a stream broken mid-way
-        raise EngineGone(f"{what}: podman stopped answering ({exc})") from exc
+        raise _gone(what, exc) from exc
 
 
 def check(response: Any, not_found: type[podman_errors.APIError] = podman_errors.NotFound) -> Any:
