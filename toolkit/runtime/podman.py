@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -59,6 +60,7 @@ from toolkit.runtime.specs import (
 )
 
 _HTTP_NOT_MODIFIED = 304
+_INSPECT_ATTEMPTS = 3
 _FULL_ID = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -367,9 +369,21 @@ class PodmanRuntime:
 
     # ------------------------------------------------------------ helpers
     def _inspect(self, container: str) -> JSON:
-        with engine_errors(f"container {container}", not_found=ContainerNotFound):
-            document: JSON = body(self._api.get(f"/containers/{container}/json"))
-        return document
+        attempts = 0
+        while True:
+            try:
+                with engine_errors(f"container {container}", not_found=ContainerNotFound):
+                    document: JSON = body(self._api.get(f"/containers/{container}/json"))
+                return document
+            except (ContainerNotFound, EngineGone):
+                raise
+            except EngineError:
+                # Podman answers 500 to an inspect that races the container's exit ("read
+                # /proc/N/cgroup: no such process"); a moment later it answers.
+                attempts += 1
+                if attempts == _INSPECT_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * attempts)
 
     def _engine_rlimits(self, image: str) -> dict[str, tuple[int, int]]:
         """The rlimits Podman gives a container by default (containers.conf), learned once."""

@@ -143,7 +143,14 @@ class LabWait(WaitStrategy):
         wrapped = container.get_wrapped_container()
 
         def exited() -> None:
-            wrapped.reload()
+            try:
+                wrapped.reload()
+            except docker.errors.NotFound:
+                raise GaveUp("the container was removed") from None
+            except docker.errors.APIError as exc:
+                # Podman answers 500 to an inspect that races the container's exit ("read
+                # /proc/N/cgroup: no such process"): the next look sees it exited.
+                raise NotReady(f"inspect failed: {exc}") from exc
             if wrapped.status in ("exited", "dead"):
                 code = wrapped.attrs.get("State", {}).get("ExitCode")
                 raise GaveUp(f"the container exited with code {code}", exit_code=code)
