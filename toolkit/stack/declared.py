@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
 
 from toolkit.stack.fields import (
     UNSUPPORTED,
     At,
+    Keys,
     boolean,
     checked,
     entries,
@@ -23,18 +25,11 @@ from toolkit.stack.yaml_source import MapNode
 def read_networks(at: At) -> dict[str, Network]:
     """Read the top-level `networks`: bridge networks, with at most one IPv4 subnet each."""
     found: dict[str, Network] = {}
-    for name, value in entries(at, allow_null=True).items():
-        if not NAME.fullmatch(name):
-            value.fail(f"invalid network name {name!r}: use letters, digits, '.', '_' and '-'")
-        fields = checked(value, NETWORK, allow_null=True)
-        _not_external(fields, "networks")
-        driver = string(fields["driver"]) if "driver" in fields else "bridge"
-        if driver != "bridge":
-            fields["driver"].fail(f"network driver {driver!r}: {UNSUPPORTED} it; use bridge")
+    for name, fields in _declared(at, "network", NETWORK, "bridge"):
         subnet, gateway = _ipam(fields["ipam"]) if "ipam" in fields else (None, None)
         found[name] = Network(
             name=name,
-            driver=driver,
+            driver="bridge",
             subnet=subnet,
             gateway=gateway,
             internal=boolean(fields["internal"]) if "internal" in fields else False,
@@ -46,17 +41,24 @@ def read_networks(at: At) -> dict[str, Network]:
 def read_volumes(at: At) -> dict[str, Volume]:
     """Read the top-level `volumes`: local volumes, optionally labelled."""
     found: dict[str, Volume] = {}
-    for name, value in entries(at, allow_null=True).items():
-        if not NAME.fullmatch(name):
-            value.fail(f"invalid volume name {name!r}: use letters, digits, '.', '_' and '-'")
-        fields = checked(value, VOLUME, allow_null=True)
-        _not_external(fields, "volumes")
-        driver = string(fields["driver"]) if "driver" in fields else "local"
-        if driver != "local":
-            fields["driver"].fail(f"volume driver {driver!r}: {UNSUPPORTED} it; use local")
+    for name, fields in _declared(at, "volume", VOLUME, "local"):
         labels = string_map(fields["labels"]) if "labels" in fields else {}
         found[name] = Volume(name=name, labels=labels)
     return found
+
+
+def _declared(at: At, kind: str, spec: Keys, driver: str) -> Iterator[tuple[str, dict[str, At]]]:
+    """(name, fields) of each top-level network or volume, after the checks both share: a
+    valid name, known keys, not external, and the one `driver` labkit creates."""
+    for name, value in entries(at, allow_null=True).items():
+        if not NAME.fullmatch(name):
+            value.fail(f"invalid {kind} name {name!r}: use letters, digits, '.', '_' and '-'")
+        fields = checked(value, spec, allow_null=True)
+        _not_external(fields, f"{kind}s")
+        asked = string(fields["driver"]) if "driver" in fields else driver
+        if asked != driver:
+            fields["driver"].fail(f"{kind} driver {asked!r}: {UNSUPPORTED} it; use {driver}")
+        yield name, fields
 
 
 def _not_external(fields: dict[str, At], what: str) -> None:
