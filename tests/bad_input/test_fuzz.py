@@ -167,6 +167,14 @@ def _edit_structure(text: str, edits: list[tuple[str, int, Any, str]]) -> str:
     return yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
 
 
+# Both mutation tests: a bounded number of examples, each allowed to take its time.
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
 def _load_or_refuse(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
     try:
@@ -175,11 +183,7 @@ def _load_or_refuse(path: Path, text: str) -> None:
         pass  # refused, with a place and a reason: what bad input should get
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@FUZZ
 @given(data=st.data())
 def test_text_mutations_load_or_raise_config_error(
     seeds: Seeds, data: st.DataObject
@@ -188,11 +192,7 @@ def test_text_mutations_load_or_raise_config_error(
     _load_or_refuse(path, _edit_text(text, data.draw(_text_edits)))
 
 
-@settings(
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@FUZZ
 @given(data=st.data())
 def test_structure_mutations_load_or_raise_config_error(
     seeds: Seeds, data: st.DataObject
