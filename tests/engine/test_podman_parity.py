@@ -18,6 +18,7 @@ import pytest
 
 from tests.engine.test_contract import Lab, lab_fixture, run, wait_for  # noqa: F401 (a fixture)
 from tests.engine.test_contract_networks import free_subnet, prefix_of
+from tests.engine.test_safety import NET_ADMIN, capability_set, mask
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec, HealthcheckSpec, NetworkAttachment
 
@@ -61,14 +62,13 @@ def test_a_non_root_process_binds_a_low_port_and_pings(runtime: Runtime, lab: La
 def capabilities(runtime: Runtime, container: str, user: str | None = None) -> tuple[int, int]:
     """(CapEff, CapBnd) of a process exec'd in the container, as bit masks."""
     status = runtime.exec(container, ["cat", "/proc/self/status"], user=user).stdout
-    fields = dict(line.split(":\t", 1) for line in status.splitlines() if ":\t" in line)
-    return int(fields["CapEff"], 16), int(fields["CapBnd"], 16)
+    return capability_set("CapEff", status), capability_set("CapBnd", status)
 
 
 def test_a_non_root_user_holds_no_capability_of_the_container(runtime: Runtime, lab: Lab) -> None:
     """Docker gives the capabilities a container adds to root only; Podman hands them to the
     container's non-root user too, in every exec as that user."""
-    net_admin = 1 << 12
+    net_admin = mask(NET_ADMIN)
     box = lab.container("box", user=NOBODY, cap_add=("NET_ADMIN",))
 
     for user in (None, NOBODY, "nobody", "nobody:nogroup"):
