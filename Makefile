@@ -29,7 +29,8 @@ unit: venv
 	$(PY) -m pytest tests/unit
 
 lint: venv
-	$(VENV)/bin/ruff check toolkit tests
+	$(VENV)/bin/ruff format --check toolkit tests bench
+	$(VENV)/bin/ruff check toolkit tests bench
 	$(VENV)/bin/mypy
 
 bench: engines venv

@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(text) for text in args.counts.split(",") if text.strip()]
     engines = args.engine or ["docker", "podman"]
 
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.locate import find_compose_file
 
     stack = load_stack(find_compose_file(args.exercise, ROOT / "compose"))

@@ -32,7 +32,7 @@ from typing import Any
 
 from toolkit.images import bootstrap_image, build_images, image_tag, load_catalog
 from toolkit.images.families import get_base
-from toolkit.images.render import render_containerfile
+from toolkit.images.rendering import render_containerfile
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import EngineChoice, available_engines, connect
 
@@ -94,13 +94,30 @@ def bench_engine(choice: EngineChoice, base_alias: str, rounds: int) -> dict[str
 
         def plain() -> None:
             for (_, folder), tag in zip(folders, bench_tags, strict=True):
-                subprocess.run(plain_build_argv(choice.name, tag, folder), env=env, check=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    plain_build_argv(choice.name, tag, folder),
+                    env=env,
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
 
         def cli() -> None:
-            subprocess.run([*labkit_cli, "images", "build", "--all", "--quiet",
-                            "--engine", choice.name, "--base", base_alias],
-                           env={**os.environ, "LABKIT_COURSE": str(ROOT)}, check=True)
+            subprocess.run(
+                [
+                    *labkit_cli,
+                    "images",
+                    "build",
+                    "--all",
+                    "--quiet",
+                    "--engine",
+                    choice.name,
+                    "--base",
+                    base_alias,
+                ],
+                env={**os.environ, "LABKIT_COURSE": str(ROOT)},
+                check=True,
+            )
 
         def api() -> None:
             report = build_images(runtime, None, base_alias)
@@ -115,8 +132,13 @@ def bench_engine(choice: EngineChoice, base_alias: str, rounds: int) -> dict[str
                 times["labkit api"].append(timed(api))
         finally:
             for tag in bench_tags:
-                subprocess.run([choice.name, "rmi", tag], env=env, check=False,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                subprocess.run(
+                    [choice.name, "rmi", tag],
+                    env=env,
+                    check=False,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
             runtime.close()
     medians = {what: round(statistics.median(values), 3) for what, values in times.items()}
     return {
@@ -142,21 +164,31 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("no engine answers: run scripts/provision-engines")
     results = [bench_engine(choice, args.base, args.rounds) for choice in choices]
     print(f"course rebuild with nothing changed, {args.base}, medians of {args.rounds} rounds (s)")
-    print(f"{'engine':<8} {'plain':>8} {'labkit cli':>11} {'labkit api':>11} {'cli/plain':>10} "
-          f"{'api/plain':>10}  goal <= {GOAL}")
+    print(
+        f"{'engine':<8} {'plain':>8} {'labkit cli':>11} {'labkit api':>11} {'cli/plain':>10} "
+        f"{'api/plain':>10}  goal <= {GOAL}"
+    )
     for result in results:
         m = result["median_seconds"]
-        print(f"{result['engine']:<8} {m['plain']:>8.3f} {m['labkit cli']:>11.3f} "
-              f"{m['labkit api']:>11.3f} {result['ratio_cli_to_plain']:>10.3f} "
-              f"{result['ratio_api_to_plain']:>10.3f}")
+        print(
+            f"{result['engine']:<8} {m['plain']:>8.3f} {m['labkit cli']:>11.3f} "
+            f"{m['labkit api']:>11.3f} {result['ratio_cli_to_plain']:>10.3f} "
+            f"{result['ratio_api_to_plain']:>10.3f}"
+        )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "benchmark": "images_rebuild",
-        "host": platform.node(),
-        "python": platform.python_version(),
-        "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "results": results,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "benchmark": "images_rebuild",
+                "host": platform.node(),
+                "python": platform.python_version(),
+                "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"written: {RESULTS.relative_to(ROOT)}")
 
 

@@ -33,7 +33,7 @@ import yaml
 from toolkit.errors import ToolkitError
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import connect, resolve_engine
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
 from toolkit.stack.plan import make_plan
@@ -357,11 +357,19 @@ def print_table(rows: list[dict[str, Any]], skipped: list[dict[str, str]], round
         print(
             line(
                 [
-                    row["engine"], row["stack"], str(row["services"]),
-                    cell(mine["up"]), cell(mine["down"]), cell(mine["ps"]),
-                    peer, cell(theirs["up"]), cell(theirs["down"]), cell(theirs["ps"]),
+                    row["engine"],
+                    row["stack"],
+                    str(row["services"]),
+                    cell(mine["up"]),
+                    cell(mine["down"]),
+                    cell(mine["ps"]),
+                    peer,
+                    cell(theirs["up"]),
+                    cell(theirs["down"]),
+                    cell(theirs["ps"]),
                     cell(floor["up"]),
-                    cell(row["ratio"][f"labkit/{peer}"]), cell(row["ratio"]["labkit/critical-path"]),
+                    cell(row["ratio"][f"labkit/{peer}"]),
+                    cell(row["ratio"]["labkit/critical-path"]),
                 ]  # fmt: skip
             )
         )

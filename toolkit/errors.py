@@ -48,9 +48,7 @@ class UsageError(ToolkitError):
 class ConfigError(UsageError):
     """A configuration file is wrong at a known place."""
 
-    def __init__(
-        self, message: str, *, file: str, line: int | None = None, key_path: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, file: str, line: int | None = None, key_path: str = "") -> None:
         self.file = file
         self.line = line
         self.key_path = key_path

@@ -18,7 +18,7 @@ import pytest
 
 from tests.bad_input.corpus import Case, case_names, materialise
 from toolkit.errors import ConfigError
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 
 NAMES = case_names()
 LABKIT = Path(sys.executable).parent / "labkit"
@@ -58,9 +58,7 @@ def test_hostile_files_are_refused_in_bounded_memory(name: str, tmp_path: Path) 
 def _cli_available() -> bool:
     if not LABKIT.is_file():
         return False
-    result = subprocess.run(
-        [str(LABKIT), "validate", "--help"], capture_output=True, timeout=60, check=False
-    )
+    result = subprocess.run([str(LABKIT), "validate", "--help"], capture_output=True, timeout=60, check=False)
     return result.returncode == 0
 
 

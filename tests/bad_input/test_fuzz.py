@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from toolkit.errors import ConfigError
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
 SEED_FILES = sorted(
@@ -185,17 +185,13 @@ def _load_or_refuse(path: Path, text: str) -> None:
 
 @FUZZ
 @given(data=st.data())
-def test_text_mutations_load_or_raise_config_error(
-    seeds: Seeds, data: st.DataObject
-) -> None:
+def test_text_mutations_load_or_raise_config_error(seeds: Seeds, data: st.DataObject) -> None:
     path, text = seeds[data.draw(st.integers(0, len(seeds) - 1), label="seed")]
     _load_or_refuse(path, _edit_text(text, data.draw(_text_edits)))
 
 
 @FUZZ
 @given(data=st.data())
-def test_structure_mutations_load_or_raise_config_error(
-    seeds: Seeds, data: st.DataObject
-) -> None:
+def test_structure_mutations_load_or_raise_config_error(seeds: Seeds, data: st.DataObject) -> None:
     path, text = seeds[data.draw(st.integers(0, len(seeds) - 1), label="seed")]
     _load_or_refuse(path, _edit_structure(text, data.draw(_structure_edits)))

@@ -11,8 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from toolkit.stack.compose.units import parse_duration
 from toolkit.stack.model import Service, Stack
-from toolkit.stack.units import parse_duration
 
 Shape = dict[str, Any]
 
@@ -48,9 +48,7 @@ def from_stack(stack: Stack) -> Shape:
             if name in used
         },
         "volumes": {
-            name: {"labels": dict(volume.labels)}
-            for name, volume in stack.volumes.items()
-            if name in mounted
+            name: {"labels": dict(volume.labels)} for name, volume in stack.volumes.items() if name in mounted
         },
     }
 
@@ -192,9 +190,7 @@ def _compose_service(raw: Shape) -> Shape:
         },
         "command": raw.get("command"),
         "entrypoint": raw.get("entrypoint"),
-        "environment": {
-            k: v for k, v in (raw.get("environment") or {}).items() if v is not None
-        },
+        "environment": {k: v for k, v in (raw.get("environment") or {}).items() if v is not None},
         "hostname": raw.get("hostname"),
         "domainname": raw.get("domainname"),
         "networks": {

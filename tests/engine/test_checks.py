@@ -80,14 +80,16 @@ def project(hand: HandStack, runtime: Runtime, unique_name: str) -> Iterator[str
 
 
 def test_checks_pass_fail_and_time_out_on_real_containers(runtime: Runtime, project: str) -> None:
-    stack = make_stack(checks=(
-        Check("hostname is set", "alpha", sh("hostname"), expect_output=r"\w"),
-        Check("runs as nobody", "beta", ("id", "-u"), user="nobody", expect_output="^65534"),
-        Check("file missing", "alpha", ("test", "-e", "/etc/solved")),
-        Check("wrong output", "beta", sh("echo 0 received"), expect_output="1 received"),
-        Check("expects failure", "beta", ("false",), expect_exit=1),
-        Check("too slow", "alpha", ("sleep", "30"), timeout=1.0),
-    ))
+    stack = make_stack(
+        checks=(
+            Check("hostname is set", "alpha", sh("hostname"), expect_output=r"\w"),
+            Check("runs as nobody", "beta", ("id", "-u"), user="nobody", expect_output="^65534"),
+            Check("file missing", "alpha", ("test", "-e", "/etc/solved")),
+            Check("wrong output", "beta", sh("echo 0 received"), expect_output="1 received"),
+            Check("expects failure", "beta", ("false",), expect_exit=1),
+            Check("too slow", "alpha", ("sleep", "30"), timeout=1.0),
+        )
+    )
     run = run_checks(runtime, stack, project)
     results = {r.name: r for r in run.results}
     assert [r.name for r in run.results] == [c.name for c in stack.exercise.checks]
@@ -109,10 +111,12 @@ def test_stderr_is_kept_apart_from_stdout(runtime: Runtime, project: str) -> Non
 
 
 def test_a_missing_service_fails_its_checks_only(runtime: Runtime, project: str) -> None:
-    stack = make_stack(checks=(
-        Check("alpha ok", "alpha", ("true",)),
-        Check("gamma ok", "gamma", ("true",)),
-    ))
+    stack = make_stack(
+        checks=(
+            Check("alpha ok", "alpha", ("true",)),
+            Check("gamma ok", "gamma", ("true",)),
+        )
+    )
     run = run_checks(runtime, stack, project)
     assert [r.passed for r in run.results] == [True, False]
     assert run.results[1].reason == "service 'gamma' has no running container"
@@ -124,11 +128,13 @@ def test_checking_a_project_that_is_not_up_is_a_usage_error(runtime: Runtime, un
 
 
 def test_solution_applies_in_order_and_stops_at_a_failure(runtime: Runtime, project: str) -> None:
-    stack = make_stack(solution=(
-        SolutionStep("alpha", sh("echo one > /tmp/state")),
-        SolutionStep("alpha", sh("grep one /tmp/state && exit 4")),
-        SolutionStep("beta", sh("touch /tmp/never")),
-    ))
+    stack = make_stack(
+        solution=(
+            SolutionStep("alpha", sh("echo one > /tmp/state")),
+            SolutionStep("alpha", sh("grep one /tmp/state && exit 4")),
+            SolutionStep("beta", sh("touch /tmp/never")),
+        )
+    )
     report = apply_solution(runtime, stack, project)
     assert not report.passed
     assert [s.index for s in report.steps] == [1, 2]

@@ -14,7 +14,7 @@ import pytest
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerSpec
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.gc import LABEL_RUN
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
@@ -186,8 +186,11 @@ def test_gc_lists_then_removes_a_dead_runs_container(
 ) -> None:
     dead = subprocess.Popen(["true"])
     dead.wait()
-    labels = {"io.labkit.project": unique_name, "io.labkit.owner": f"{os.uname().nodename}:{dead.pid}",
-              LABEL_RUN: unique_name}
+    labels = {
+        "io.labkit.project": unique_name,
+        "io.labkit.owner": f"{os.uname().nodename}:{dead.pid}",
+        LABEL_RUN: unique_name,
+    }
     runtime.create_container(ContainerSpec(busybox_image, unique_name, command=("true",), labels=labels))
     try:
         listed = labkit("gc", "--dry-run", "-e", runtime.name)

@@ -118,9 +118,9 @@ def test_a_class_of_five_renumbered_copies_comes_up_checks_solves_and_goes(
 
     for project, (before, solved, after) in zip(projects, at_once(lesson, projects), strict=True):
         assert len(before) == 5, project
-        assert before == {
-            name: not name.endswith("(graded)") for name in before
-        }, f"{project} before the solution"
+        assert before == {name: not name.endswith("(graded)") for name in before}, (
+            f"{project} before the solution"
+        )
         assert solved.returncode == 0, f"{project}: {solved.stdout}{solved.stderr}"
         assert all(after.values()), f"{project} after the solution: {after}"
 

@@ -160,9 +160,7 @@ def test_missing_resources_raise_the_matching_not_found(
     image_calls: list[Callable[[], object]] = [
         lambda: runtime.inspect_image(f"labkit-test/{missing}:latest"),
         lambda: runtime.remove_image(f"labkit-test/{missing}:latest"),
-        lambda: runtime.create_container(
-            ContainerSpec(image=f"labkit-test/{missing}:latest", name=missing)
-        ),
+        lambda: runtime.create_container(ContainerSpec(image=f"labkit-test/{missing}:latest", name=missing)),
     ]
     for call in image_calls:
         with pytest.raises(ImageNotFound):

@@ -53,8 +53,7 @@ def test_exec_timeout_raises_and_kills_the_command(runtime: Runtime, lab: Lab) -
     survivors = run(
         runtime,
         container,
-        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done "
-        "| grep -c 'sleep 73[7]' || true",
+        "for f in /proc/[0-9]*/cmdline; do tr '\\0' ' ' < $f; echo; done | grep -c 'sleep 73[7]' || true",
     )
     assert survivors == "0"
 

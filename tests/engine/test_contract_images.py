@@ -25,9 +25,7 @@ RUN touch /final
 """
 
 
-def test_build_with_arg_label_target_and_progress(
-    runtime: Runtime, lab: Lab, tmp_path: Path
-) -> None:
+def test_build_with_arg_label_target_and_progress(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     (tmp_path / "lab").mkdir()
     (tmp_path / "lab" / "Containerfile.lab").write_text(STAGED.format(base=lab.image))
     first, second = f"labkit-test/{lab.prefix}:built", f"labkit-test/{lab.prefix}:also"
@@ -116,9 +114,7 @@ def test_save_and_load_round_trip(runtime: Runtime, lab: Lab, tmp_path: Path) ->
     assert any(name.endswith(ref) for name in loaded), loaded
 
 
-def test_import_rootfs_with_changes_and_labels(
-    runtime: Runtime, lab: Lab, tmp_path: Path
-) -> None:
+def test_import_rootfs_with_changes_and_labels(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     tar = busybox_rootfs_tar(tmp_path / "rootfs.tar")
     ref = f"labkit-test/{lab.prefix}:imported"
     lab.images.append(ref)
@@ -127,11 +123,11 @@ def test_import_rootfs_with_changes_and_labels(
         tar,
         ref,
         changes=["ENV PATH=/bin:/sbin GREETING=imported", "WORKDIR /tmp", 'CMD ["/bin/sh"]'],
-        labels={"io.labkit.project": lab.prefix, "io.labkit.note": "with spaces = and quotes\""},
+        labels={"io.labkit.project": lab.prefix, "io.labkit.note": 'with spaces = and quotes"'},
     )
 
     assert info.labels["io.labkit.project"] == lab.prefix
-    assert info.labels["io.labkit.note"] == "with spaces = and quotes\""
+    assert info.labels["io.labkit.note"] == 'with spaces = and quotes"'
     assert [i.id for i in runtime.list_images({"io.labkit.project": lab.prefix})] == [info.id]
     container = lab.container("imported", image=ref)
     assert run(runtime, container, "echo $GREETING; pwd") == "imported\n/tmp"

@@ -104,14 +104,10 @@ def test_containers_reach_each_other_by_ip_name_and_alias(runtime: Runtime, lab:
 
 def test_a_published_port_is_reachable_from_the_host(runtime: Runtime, lab: Lab) -> None:
     script = "mkdir -p /www && echo hello-from-lab > /www/index.html && exec httpd -f -p 80 -h /www"
-    container = lab.container(
-        command=("sh", "-c", script), ports=(PortBinding(80, host_ip="127.0.0.1"),)
-    )
+    container = lab.container(command=("sh", "-c", script), ports=(PortBinding(80, host_ip="127.0.0.1"),))
 
     published = runtime.inspect_container(container).ports
-    assert [(p.container_port, p.protocol, p.host_ip) for p in published] == [
-        (80, "tcp", "127.0.0.1")
-    ]
+    assert [(p.container_port, p.protocol, p.host_ip) for p in published] == [(80, "tcp", "127.0.0.1")]
     assert published[0].host_port
     url = f"http://127.0.0.1:{published[0].host_port}/index.html"
 

@@ -17,10 +17,10 @@ import pytest
 
 from toolkit.checks.project import renumber_if_clashing, with_labels
 from toolkit.checks.selftest import self_test
-from toolkit.runtime.podman_containers import DOCKER_DEFAULT_CAPS
+from toolkit.runtime.podman.containers import DOCKER_DEFAULT_CAPS
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Stack
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
@@ -93,8 +93,12 @@ def user_capabilities(runtime: Runtime, declared: set[str]) -> int:
 
 @pytest.mark.parametrize("exercise", EXERCISES)
 def test_exercise_passes_its_self_test_with_student_processes(
-    runtime: Runtime, course_images: None, unique_name: str, test_labels: dict[str, str],
-    stacks_up: list[str], exercise: str,
+    runtime: Runtime,
+    course_images: None,
+    unique_name: str,
+    test_labels: dict[str, str],
+    stacks_up: list[str],
+    exercise: str,
 ) -> None:
     stack = load_stack(ROOT / "compose" / exercise / "compose.yaml", environ={})
     seen: dict[str, list[tuple[str, str, str]]] = {}
@@ -126,8 +130,12 @@ def test_exercise_passes_its_self_test_with_student_processes(
         return running
 
     report = self_test(
-        runtime, stack, up=up_and_look, down=lambda rt, st, project: down(rt, project, volumes=True),
-        project=unique_name, exercise=exercise,
+        runtime,
+        stack,
+        up=up_and_look,
+        down=lambda rt, st, project: down(rt, project, volumes=True),
+        project=unique_name,
+        exercise=exercise,
     )
 
     assert report.passed, [str(problem) for problem in report.problems]

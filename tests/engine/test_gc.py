@@ -59,8 +59,19 @@ def test_uses_an_engine(lab_engine):
 def run_pytest(folder: Path, engine: str, *args: str) -> subprocess.Popen[str]:
     env = {**os.environ, "CI": ""}  # the inner run must not turn an absent engine into a failure
     return subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--lab-engine", engine,
-         "--rootdir", str(folder), *args],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--lab-engine",
+            engine,
+            "--rootdir",
+            str(folder),
+            *args,
+        ],
         cwd=folder,
         env=env,
         stdout=subprocess.PIPE,
@@ -139,9 +150,7 @@ def test_gc_removes_what_a_killed_run_left(runtime: Runtime, killed_run: dict[st
     assert run_labels(runtime, run) == []
 
 
-def test_the_next_run_removes_what_a_killed_run_left(
-    runtime: Runtime, killed_run: dict[str, object]
-) -> None:
+def test_the_next_run_removes_what_a_killed_run_left(runtime: Runtime, killed_run: dict[str, object]) -> None:
     run = str(killed_run["run"])
     assert run_labels(runtime, run) != []
     folder = Path(str(killed_run["folder"]))
@@ -185,18 +194,32 @@ def test_gc_leaves_foreign_live_and_labkit_up_resources_alone(
     host = os.uname().nodename
     dead = subprocess.Popen(["true"])
     dead.wait()
-    mine = {"io.labkit.project": f"{unique_name}-live", "io.labkit.owner": f"{host}:{os.getpid()}",
-            LABEL_RUN: "live-run"}
+    mine = {
+        "io.labkit.project": f"{unique_name}-live",
+        "io.labkit.owner": f"{host}:{os.getpid()}",
+        LABEL_RUN: "live-run",
+    }
     up_stack = {"io.labkit.project": f"{unique_name}-up", "io.labkit.owner": f"{host}:{dead.pid}"}
-    elsewhere = {"io.labkit.project": f"{unique_name}-far", "io.labkit.owner": f"elsewhere:{dead.pid}",
-                 LABEL_RUN: "far-run"}
-    garbage = {"io.labkit.project": f"{unique_name}-dead", "io.labkit.owner": f"{host}:{dead.pid}",
-               LABEL_RUN: "dead-run"}
+    elsewhere = {
+        "io.labkit.project": f"{unique_name}-far",
+        "io.labkit.owner": f"elsewhere:{dead.pid}",
+        LABEL_RUN: "far-run",
+    }
+    garbage = {
+        "io.labkit.project": f"{unique_name}-dead",
+        "io.labkit.owner": f"{host}:{dead.pid}",
+        LABEL_RUN: "dead-run",
+    }
     made: list[str] = []
     network = f"{unique_name}-dead-net"
     try:
-        for suffix, labels in (("foreign", {"purpose": "not labkit's"}), ("live", mine),
-                               ("up", up_stack), ("far", elsewhere), ("dead", garbage)):
+        for suffix, labels in (
+            ("foreign", {"purpose": "not labkit's"}),
+            ("live", mine),
+            ("up", up_stack),
+            ("far", elsewhere),
+            ("dead", garbage),
+        ):
             name = f"{unique_name}-{suffix}"
             made.append(name)
             spec = ContainerSpec(busybox_image, name, command=("sleep", "60"), labels=labels)
@@ -205,7 +228,8 @@ def test_gc_leaves_foreign_live_and_labkit_up_resources_alone(
         report = collect(runtime)
         ours = {r.name: r for r in report.found if r.name.startswith(unique_name)}
         assert sorted(r.name for r in report.removed if r.name.startswith(unique_name)) == [
-            f"{unique_name}-dead", network,
+            f"{unique_name}-dead",
+            network,
         ]
         assert f"{unique_name}-foreign" not in ours  # not labkit's: not even listed
         assert ours[f"{unique_name}-live"].reason == f"owner process {os.getpid()} is alive"

@@ -78,12 +78,19 @@ def course(runtime: Runtime, debian_base: str) -> Iterator[BuildReport]:
 
 @contextmanager
 def running(
-    runtime: Runtime, image: str, labels: dict[str, str], name: str, network: str | None = None,
+    runtime: Runtime,
+    image: str,
+    labels: dict[str, str],
+    name: str,
+    network: str | None = None,
     command: Sequence[str] | None = ("sleep", "infinity"),
 ) -> Iterator[str]:
     """A started container; removed (killed first) on the way out."""
     spec = ContainerSpec(
-        image=image, name=name, labels=labels, init=True,
+        image=image,
+        name=name,
+        labels=labels,
+        init=True,
         command=tuple(command) if command else None,
         cap_add=("NET_RAW", "NET_ADMIN"),  # Podman's defaults lack NET_RAW, which ping needs
         networks=(NetworkAttachment(network),) if network else (),
@@ -119,7 +126,8 @@ def test_every_course_image_builds(runtime: Runtime, course: BuildReport) -> Non
         assert info.labels["org.opencontainers.image.title"] == build.name
         assert info.labels["io.labkit.content-hash"] == build.content_hash or build.status == "skipped"
         assert info.labels["org.opencontainers.image.base.name"] in (
-            BASES[BASE].ref, tag("base"),
+            BASES[BASE].ref,
+            tag("base"),
         )
 
 
@@ -130,8 +138,9 @@ def test_healthchecks_survive_the_build(runtime: Runtime, course: BuildReport, n
     assert healthcheck.test[0] == "CMD"
 
 
-def test_student_host_tools(runtime: Runtime, course: BuildReport, test_labels: dict[str, str],
-                            unique_name: str) -> None:
+def test_student_host_tools(
+    runtime: Runtime, course: BuildReport, test_labels: dict[str, str], unique_name: str
+) -> None:
     with running(runtime, tag("base"), test_labels, unique_name) as host:
         out = sh(runtime, host, "hostname && ip -4 addr show && route -n && cat /etc/resolv.conf")
         assert "Kernel IP routing table" in out and " UG " in out  # the gateway, route -n style
@@ -145,8 +154,9 @@ def test_student_host_tools(runtime: Runtime, course: BuildReport, test_labels: 
         assert sh(runtime, host, "id -un", user="root").strip() == "root"
 
 
-def test_netlab_tools(runtime: Runtime, course: BuildReport, test_labels: dict[str, str],
-                      unique_name: str) -> None:
+def test_netlab_tools(
+    runtime: Runtime, course: BuildReport, test_labels: dict[str, str], unique_name: str
+) -> None:
     with running(runtime, tag("netlab"), test_labels, unique_name) as host:
         out = sh(runtime, host, "tcpdump --version && nft --version && iptables --version")
         assert "tcpdump version" in out and "nftables" in out
@@ -155,13 +165,17 @@ def test_netlab_tools(runtime: Runtime, course: BuildReport, test_labels: dict[s
         # (NET_ADMIN is the container's, the student's only by way of root).
         refused = runtime.exec(host, ["nft", "list", "tables"], timeout=30)
         assert refused.exit_code != 0 and "Operation not permitted" in refused.stderr, refused
-        out = sh(runtime, host, "sudo nft add table inet lab && sudo nft list tables "
-                                "&& sudo nft delete table inet lab")
+        out = sh(
+            runtime,
+            host,
+            "sudo nft add table inet lab && sudo nft list tables && sudo nft delete table inet lab",
+        )
         assert "table inet lab" in out
 
 
-def test_a_small_lab_answers(runtime: Runtime, course: BuildReport, test_labels: dict[str, str],
-                             unique_name: str) -> None:
+def test_a_small_lab_answers(
+    runtime: Runtime, course: BuildReport, test_labels: dict[str, str], unique_name: str
+) -> None:
     """dns, web and db on one network, asked from a netlab host: names, page, data, a route."""
     network = f"{unique_name}-net"
     runtime.create_network(NetworkSpec(name=network, labels=test_labels))
@@ -172,8 +186,10 @@ def test_a_small_lab_answers(runtime: Runtime, course: BuildReport, test_labels:
             running(runtime, tag("db"), test_labels, f"{unique_name}-db", network, None) as db,
             running(runtime, tag("netlab"), test_labels, f"{unique_name}-host", network) as host,
         ):
-            ips = {n: runtime.inspect_container(c).ips[network] for n, c in
-                   (("dns", dns), ("web", web), ("db", db))}
+            ips = {
+                n: runtime.inspect_container(c).ips[network]
+                for n, c in (("dns", dns), ("web", web), ("db", db))
+            }
             answer = sh(runtime, host, f"dig +short +tries=5 +time=1 @{ips['dns']} web.lab")
             assert answer.strip() == "10.10.0.80"
             assert "10.10.0.81" in sh(runtime, host, f"nslookup db.lab {ips['dns']}")
@@ -199,8 +215,7 @@ def test_unchanged_inputs_make_no_builder_call(runtime: Runtime, course: BuildRe
     assert {b.label for b in report.builds} == {"skipped: up to date"}
 
 
-def test_a_changed_page_rebuilds_only_web(runtime: Runtime, course: BuildReport,
-                                          tmp_path: Path) -> None:
+def test_a_changed_page_rebuilds_only_web(runtime: Runtime, course: BuildReport, tmp_path: Path) -> None:
     copy = tmp_path / "images"
     shutil.copytree(COURSE.folder, copy)
     page = copy / "web" / "index.html"
@@ -208,8 +223,13 @@ def test_a_changed_page_rebuilds_only_web(runtime: Runtime, course: BuildReport,
     counting = CountingRuntime(runtime)
     session_web = runtime.inspect_image(tag("web")).id
     try:
-        report = build_images(counting, None, BASE, catalog=load_catalog(copy),  # type: ignore[arg-type]
-                              namespace=NAMESPACE)
+        report = build_images(
+            counting,
+            None,
+            BASE,
+            catalog=load_catalog(copy),  # type: ignore[arg-type]
+            namespace=NAMESPACE,
+        )
         assert counting.built == [tag("web")]
         assert report.get("web").status == "built"
         assert {b.name for b in report.builds if b.status == "skipped"} == {"base", "db", "dns", "netlab"}
@@ -238,9 +258,7 @@ def test_save_and_load_round_trip(runtime: Runtime, course: BuildReport, tmp_pat
     assert after.labels["io.labkit.content-hash"] == before.labels["io.labkit.content-hash"]
 
 
-@pytest.mark.parametrize(
-    "alias", sorted(a for a, b in BASES.items() if b.family is Family.DNF)
-)
+@pytest.mark.parametrize("alias", sorted(a for a, b in BASES.items() if b.family is Family.DNF))
 def test_dnf_family_build(runtime: Runtime, alias: str) -> None:
     base = BASES[alias]
     if not runtime.image_exists(base.ref):

@@ -54,8 +54,10 @@ def _build(runtime: Runtime, folder: Path, base: Base, namespace: str) -> BuildR
 def test_a_changed_parent_rebuilds_it_and_its_children_only(
     runtime: Runtime, busybox_base: Base, namespace: str, tmp_path: Path
 ) -> None:
-    folder = write(tmp_path / "images", {**{f"{n}/Containerfile": t for n, t in TINY_COURSE.items()},
-                                         "a/motd": "first\n"})
+    folder = write(
+        tmp_path / "images",
+        {**{f"{n}/Containerfile": t for n, t in TINY_COURSE.items()}, "a/motd": "first\n"},
+    )
     first = _build(runtime, folder, busybox_base, namespace)
     assert first.ok and {b.status for b in first.builds} == {"built"}
 
@@ -74,11 +76,14 @@ def test_a_changed_parent_rebuilds_it_and_its_children_only(
 def test_a_failed_run_reports_its_step_and_tags_nothing(
     runtime: Runtime, busybox_base: Base, namespace: str, tmp_path: Path
 ) -> None:
-    folder = write(tmp_path / "images", {
-        "bad/Containerfile": "FROM labkit/os\nRUN echo about to fail && exit 3\nRUN echo never\n",
-        "child/Containerfile": "FROM labkit/bad\nRUN true\n",
-        "good/Containerfile": "FROM labkit/os\nRUN echo fine > /fine\n",
-    })
+    folder = write(
+        tmp_path / "images",
+        {
+            "bad/Containerfile": "FROM labkit/os\nRUN echo about to fail && exit 3\nRUN echo never\n",
+            "child/Containerfile": "FROM labkit/bad\nRUN true\n",
+            "good/Containerfile": "FROM labkit/os\nRUN echo fine > /fine\n",
+        },
+    )
     report = _build(runtime, folder, busybox_base, namespace)
     bad, child, good = report.get("bad"), report.get("child"), report.get("good")
     assert bad.status == "failed"

@@ -58,7 +58,9 @@ def busybox(lab_engine: Runtime, tmp_path_factory: pytest.TempPathFactory) -> st
     if not lab_engine.image_exists(BUSYBOX_REF):
         tar = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox") / "rootfs.tar")
         lab_engine.import_rootfs(
-            tar, BUSYBOX_REF, changes=["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["/bin/sh"]'],
+            tar,
+            BUSYBOX_REF,
+            changes=["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["/bin/sh"]'],
             labels={"io.labkit.test-image": "busybox"},
         )
     return BUSYBOX_REF
@@ -112,8 +114,9 @@ def test_container_that_exits_while_waited_for_fails_at_once(
     from toolkit.errors import StackError
 
     with pytest.raises(StackError, match=r"exited with code 3.*last log lines: boom"):
-        lab_container(busybox, command=["sh", "-c", "echo boom; exit 3"],
-                      wait=ExecReady(["true"], timeout=60))
+        lab_container(
+            busybox, command=["sh", "-c", "echo boom; exit 3"], wait=ExecReady(["true"], timeout=60)
+        )
 
 
 def test_container_carries_the_runs_labels(

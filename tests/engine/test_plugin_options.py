@@ -30,9 +30,23 @@ def collect(folder: Path, *args: str, env: dict[str, str] | None = None) -> subp
     (folder / "test_user.py").write_text(USER_TESTS)
     environ = {key: value for key, value in os.environ.items() if key not in ("LABKIT_ENGINE", "CI")}
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(folder), *args],
-        cwd=folder, env={**environ, **(env or {})}, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(folder),
+            *args,
+        ],
+        cwd=folder,
+        env={**environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
         check=False,
     )
 
@@ -48,11 +62,13 @@ def test_all_runs_each_test_on_every_engine_that_answers(tmp_path: Path) -> None
     # the unit tests pin "every engine that answers" down. Here: each test once per engine.
     engines = {test.split("[")[1].rstrip("]") for test in found if test.startswith("test_default[")}
     assert engines and engines <= {"docker", "podman"}
-    assert sorted(found) == sorted([
-        *(f"test_default[{name}]" for name in engines),
-        *(f"test_podman_only[{name}]" for name in engines),
-        "test_no_engine",
-    ])
+    assert sorted(found) == sorted(
+        [
+            *(f"test_default[{name}]" for name in engines),
+            *(f"test_podman_only[{name}]" for name in engines),
+            "test_no_engine",
+        ]
+    )
 
 
 def test_the_marker_chooses_unless_the_option_does(tmp_path: Path) -> None:

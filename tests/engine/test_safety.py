@@ -22,7 +22,7 @@ from toolkit.checks.project import renumber_if_clashing
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerSpec
 from toolkit.stack import naming
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
 

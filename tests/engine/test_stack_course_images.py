@@ -8,7 +8,7 @@ import pytest
 
 from toolkit.images.families import get_base
 from toolkit.runtime.protocol import Runtime
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
 

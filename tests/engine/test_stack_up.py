@@ -14,7 +14,7 @@ from toolkit.runtime.specs import BuildSpec, ContainerSpec, HealthcheckSpec, Net
 from toolkit.stack.model import BuildConfig, Dependency
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
-from toolkit.stack.results import StackEvent
+from toolkit.stack.outcomes import StackEvent
 
 from .test_stack_fixtures import (
     Misbehaving,

@@ -59,15 +59,21 @@ class PrivateEngine:
             return ["podman", "system", "service", "--time=0", f"unix://{self.socket}"]
         return [
             "dockerd",
-            "--data-root", str(self.folder / "data"),
-            "--exec-root", str(self.folder / "exec"),
-            "--pidfile", str(self.folder / "docker.pid"),
-            "-H", f"unix://{self.socket}",
-            "--bridge", self.bridge,
+            "--data-root",
+            str(self.folder / "data"),
+            "--exec-root",
+            str(self.folder / "exec"),
+            "--pidfile",
+            str(self.folder / "docker.pid"),
+            "-H",
+            f"unix://{self.socket}",
+            "--bridge",
+            self.bridge,
             "--iptables=false",
             "--ip-masq=false",
             "--ip-forward=false",
-            "--shutdown-timeout", "1",
+            "--shutdown-timeout",
+            "1",
         ]
 
     def start(self) -> None:

@@ -21,7 +21,7 @@ from toolkit.images import BuildEvent, CourseBuilder, load_catalog
 from toolkit.images.bootstrap import BOOTSTRAPPED_LABEL
 from toolkit.images.builder import IMAGE_LABEL
 from toolkit.images.families import Base, PackageManager, get_base
-from toolkit.images.render import image_tag
+from toolkit.images.rendering import image_tag
 from toolkit.runtime.protocol import Runtime
 
 from .conftest import assert_clean_exit, interrupt, labkit, process_with, start_labkit, stop, wait_until
@@ -72,8 +72,9 @@ def assert_no_image(runtime: Runtime, name: str) -> None:
 def test_ctrl_c_during_a_build(runtime: Runtime, image_name: str, tmp_path: Path) -> None:
     marker = f"lkt-run-{uuid.uuid4().hex}"
     folder = images_dir(tmp_path, image_name, f"FROM labkit/os\nRUN sleep 10 && echo {marker}\n")
-    process = start_labkit("images", "build", image_name, "--images-dir", str(folder),
-                           "--engine", runtime.name)
+    process = start_labkit(
+        "images", "build", image_name, "--images-dir", str(folder), "--engine", runtime.name
+    )
     try:
         wait_until("the build's RUN step runs", lambda: process_with(marker), process)
         code, _, err = interrupt(process)

@@ -12,7 +12,7 @@ import pytest
 from tests.engine.test_stack_fixtures import test_subnet
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.orchestrator import up
 
 from .conftest import (
@@ -157,4 +157,3 @@ def test_ctrl_c_during_check(runtime: Runtime, busybox_image: str, project: str,
     assert_clean_exit(code, err, 130, "interrupted")
     # The stack is the user's and stays; the check itself created nothing.
     assert leftovers(runtime, project) == before
-

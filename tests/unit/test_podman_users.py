@@ -7,7 +7,7 @@ import tarfile
 
 import pytest
 
-from toolkit.runtime.podman_users import exec_user, file_from_archive, is_root, numeric_user
+from toolkit.runtime.podman.users import exec_user, file_from_archive, is_root, numeric_user
 
 PASSWD = "root:x:0:0:root:/root:/bin/bash\n# a comment\nstudent:x:1000:1000::/home/student:/bin/bash\n"
 GROUP = "root:x:0:\nstudent:x:1000:\nlab:x:1500:student\n"

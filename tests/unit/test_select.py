@@ -74,7 +74,10 @@ def test_unknown_engine_name_is_a_usage_error_listing_choices() -> None:
 def test_missing_podman_starts_a_transient_service() -> None:
     only_docker: dict[str, EngineName] = {DOCKER_ROOTFUL: "docker"}
     choice = resolve_engine(
-        "podman", {}, identify_from(only_docker), lambda: "/tmp/labkit-x/podman.sock"  # type: ignore[arg-type]
+        "podman",
+        {},
+        identify_from(only_docker),
+        lambda: "/tmp/labkit-x/podman.sock",  # type: ignore[arg-type]
     )
     assert choice.name == "podman"
     assert choice.socket == "/tmp/labkit-x/podman.sock"

@@ -16,9 +16,7 @@ from toolkit.checks.solve import StepResult
 
 
 def _case(suite: ET.Element, classname: str, name: str, seconds: float) -> ET.Element:
-    return ET.SubElement(
-        suite, "testcase", {"classname": classname, "name": name, "time": f"{seconds:.3f}"}
-    )
+    return ET.SubElement(suite, "testcase", {"classname": classname, "name": name, "time": f"{seconds:.3f}"})
 
 
 def _fail(case: ET.Element, message: str, details: str = "", tag: str = "failure") -> None:
@@ -79,8 +77,7 @@ def check_runs_to_junit(runs: Sequence[CheckRun], engine: str = "") -> ET.Elemen
             "testsuite", {"name": f"labkit check {run.exercise}", "time": f"{run.duration:.3f}"}
         )
         if engine:
-            ET.SubElement(ET.SubElement(suite, "properties"), "property",
-                          {"name": "engine", "value": engine})
+            ET.SubElement(ET.SubElement(suite, "properties"), "property", {"name": "engine", "value": engine})
         for result in run.results:
             _add_check(suite, run.exercise, result)
         suites.append(suite)
@@ -100,14 +97,16 @@ def self_tests_to_junit(reports: Sequence[SelfTestReport]) -> ET.ElementTree:
             "testsuite",
             {"name": f"labkit test {name} ({report.engine})", "time": f"{report.duration:.3f}"},
         )
-        ET.SubElement(ET.SubElement(suite, "properties"), "property",
-                      {"name": "engine", "value": report.engine})
+        ET.SubElement(
+            ET.SubElement(suite, "properties"), "property", {"name": "engine", "value": report.engine}
+        )
         by_subject = {(p.phase, p.subject): p for p in report.problems if p.subject}
         placed: set[Problem] = set()
         if report.before is not None:
             for result in report.before.results:
-                case = _case(suite, f"{name}.{result.service}", f"before solution: {result.name}",
-                             result.duration)
+                case = _case(
+                    suite, f"{name}.{result.service}", f"before solution: {result.name}", result.duration
+                )
                 problem = by_subject.get(("before", result.name))
                 if problem is not None:
                     placed.add(problem)

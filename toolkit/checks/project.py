@@ -59,7 +59,8 @@ def renumber_if_clashing(
     there is not a reason to fail.
     """
     others = engine_subnets(
-        network for network in runtime.list_networks({})
+        network
+        for network in runtime.list_networks({})
         if network.labels.get(naming.LABEL_PROJECT) != project
     )
     if not find_clashes(stack, others):

@@ -74,8 +74,7 @@ def before_problems(run: CheckRun) -> list[Problem]:
             problems.append(Problem("before", message, result.name))
         elif not result.graded and not result.passed:
             message = (
-                f"ungraded check {result.name!r} ({result.service}) fails on a fresh stack: "
-                f"{result.reason}"
+                f"ungraded check {result.name!r} ({result.service}) fails on a fresh stack: {result.reason}"
             )
             problems.append(Problem("before", message, result.name))
     return problems

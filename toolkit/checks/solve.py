@@ -88,22 +88,25 @@ def apply_step(
     runtime: Runtime, index: int, step: SolutionStep, container: ContainerInfo | None
 ) -> StepResult:
     """Run one step in its service's container; engine refusals become a failed step."""
-    base = StepResult(index=index, service=step.service, argv=step.run, exit_code=None,
-                      timeout=step.timeout)
+    base = StepResult(index=index, service=step.service, argv=step.run, exit_code=None, timeout=step.timeout)
     if container is None:
         return replace(base, error=f"service {step.service!r} has no running container")
     started = time.monotonic()
     try:
         result = runtime.exec(container.id, step.run, user=step.user, timeout=step.timeout)
     except ExecTimeout as exc:
-        return replace(base, timed_out=True, stdout=clip(exc.output),
-                        duration=time.monotonic() - started)
+        return replace(base, timed_out=True, stdout=clip(exc.output), duration=time.monotonic() - started)
     except EngineUnavailable:
         raise
     except EngineError as exc:
         return replace(base, error=str(exc), duration=time.monotonic() - started)
-    return replace(base, exit_code=result.exit_code, stdout=clip(result.stdout),
-                    stderr=clip(result.stderr), duration=result.duration)
+    return replace(
+        base,
+        exit_code=result.exit_code,
+        stdout=clip(result.stdout),
+        stderr=clip(result.stderr),
+        duration=result.duration,
+    )
 
 
 def apply_solution(

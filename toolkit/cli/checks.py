@@ -38,7 +38,7 @@ def _compose_root() -> Path:
 
 def _load(exercise: str, *, base: str | None = None, project: str | None = None) -> Stack:
     """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.locate import find_compose_file
 
     environ = dict(os.environ)
@@ -95,7 +95,10 @@ def solve(
     stack, name = _running(runtime, exercise, project)
     total = len(stack.exercise.solution)
     report = apply_solution(
-        runtime, stack, name, exercise=exercise,
+        runtime,
+        stack,
+        name,
+        exercise=exercise,
         on_step=None if json else (lambda step: render.step(step, total)),
     )
     render.solve_report(report, as_json=json)
@@ -104,7 +107,7 @@ def solve(
 
 
 def _exercise_names(names: list[str] | None, all_: bool) -> list[str]:
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.listing import list_exercises
     from toolkit.stack.locate import find_compose_file
 
@@ -147,13 +150,16 @@ def test(
         try:
             stack = _load(name, base=base)
         except ToolkitError as exc:
-            reports.append(SelfTestReport(name, "", runtime.name,
-                                          problems=(Problem("load", f"load: {exc}"),)))
+            reports.append(
+                SelfTestReport(name, "", runtime.name, problems=(Problem("load", f"load: {exc}"),))
+            )
             if not json:
                 render.self_test(reports[-1])
             continue
         report = self_test(
-            runtime, stack, exercise=name,
+            runtime,
+            stack,
+            exercise=name,
             up=lambda rt, st, project: _selftest_up(rt, st, project, run_labels),
             down=_selftest_down,
             on_phase=None if json else render.phase,

@@ -35,17 +35,17 @@ NamesArgument = Annotated[
 ]
 ImagesDirOption = Annotated[
     Path | None,
-    typer.Option("--images-dir", help="The course's images/ folder (default: the course's).",
-                 show_default=False),
+    typer.Option(
+        "--images-dir", help="The course's images/ folder (default: the course's).", show_default=False
+    ),
 ]
 BasesOption = Annotated[
     list[str] | None,
-    typer.Option("--base", "-b", help=f"Base alias, repeatable (default: {DEFAULT_BASE}).",
-                 show_default=False),
+    typer.Option(
+        "--base", "-b", help=f"Base alias, repeatable (default: {DEFAULT_BASE}).", show_default=False
+    ),
 ]
-BaseOption = Annotated[
-    str, typer.Option("--base", "-b", help="Base alias, e.g. debian:bookworm or rocky:9.")
-]
+BaseOption = Annotated[str, typer.Option("--base", "-b", help="Base alias, e.g. debian:bookworm or rocky:9.")]
 
 
 def _catalog(images_dir: Path | None) -> Catalog:
@@ -83,9 +83,7 @@ def build(
     runtime = context.open_engine(engine)
     reports: list[BuildReport] = []
     for chosen in bases:
-        with render.BuildProgress(
-            chosen.alias, quiet=quiet or json, steps=context.is_verbose()
-        ) as progress:
+        with render.BuildProgress(chosen.alias, quiet=quiet or json, steps=context.is_verbose()) as progress:
             builder = CourseBuilder(runtime, catalog, chosen, force=force, on_event=progress.on_event)
             reports.append(builder.build(names or None))
     if json:
@@ -107,16 +105,15 @@ def bootstrap(
     ] = False,
     mirror: Annotated[
         str | None,
-        typer.Option("--mirror", help="Archive mirror (default for Debian: deb.debian.org).",
-                     show_default=False),
+        typer.Option(
+            "--mirror", help="Archive mirror (default for Debian: deb.debian.org).", show_default=False
+        ),
     ] = None,
     keyring: Annotated[
         Path | None,
         typer.Option("--keyring", help="Archive keyring for debootstrap (Ubuntu).", show_default=False),
     ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Import again even if the image is there.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Import again even if the image is there.")] = False,
     json: JsonOption = False,
 ) -> None:
     """Make a Debian/Ubuntu base image offline: debootstrap once, import into the engine(s)."""

@@ -44,7 +44,7 @@ def _compose_root() -> Path:
 
 def _load(exercise: str, base: str | None = None, project: str | None = None) -> Stack:
     """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.locate import find_compose_file
 
     environ = dict(os.environ)
@@ -77,7 +77,7 @@ def _order(stack: Stack | None) -> tuple[str, ...]:
 
 
 def _seconds(text: str) -> float:
-    from toolkit.stack.units import parse_duration
+    from toolkit.stack.compose.units import parse_duration
 
     try:
         return float(text)
@@ -308,7 +308,7 @@ def list_(
 ) -> None:
     """List the course's exercises, with their titles and whether they are up."""
     from toolkit.errors import EngineUnavailable
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.listing import list_exercises
     from toolkit.stack.locate import find_compose_file
 

@@ -1,7 +1,7 @@
 """Course images: one definition per image, built on apt- or dnf-family bases, on either engine.
 
 The course keeps its images under `images/NAME/Containerfile` (containerfile.py explains the
-two conventions). This package finds them (catalog.py), renders each for a base (render.py,
+two conventions). This package finds them (catalog.py), renders each for a base (rendering.py,
 with every family difference in families.py), orders builds by their FROM lines (graph.py),
 skips builds whose inputs did not change (fingerprint.py, builder.py), makes Debian bases
 offline (bootstrap.py) and moves images without a registry (archive.py).
@@ -31,7 +31,7 @@ from toolkit.images.builder import (
 )
 from toolkit.images.catalog import Catalog, CourseImage, default_images_dir, load_catalog
 from toolkit.images.families import BASES, DEFAULT_BASE, Base, Family, get_base
-from toolkit.images.render import DEFAULT_NAMESPACE, image_tag, render_containerfile
+from toolkit.images.rendering import DEFAULT_NAMESPACE, image_tag, render_containerfile
 from toolkit.images.status import CourseImageStatus, LocalTag, describe, list_course_images
 from toolkit.runtime.protocol import Runtime
 
@@ -83,8 +83,13 @@ def build_images(
     and ImageNotFound (the base image is missing) before any build starts.
     """
     builder = CourseBuilder(
-        runtime, catalog or load_catalog(), base_alias, namespace=namespace, force=force,
-        on_event=on_event, workers=workers,
+        runtime,
+        catalog or load_catalog(),
+        base_alias,
+        namespace=namespace,
+        force=force,
+        on_event=on_event,
+        workers=workers,
     )
     return builder.build(names)
 

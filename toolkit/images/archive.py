@@ -12,7 +12,7 @@ from pathlib import Path
 from toolkit.errors import ImageNotFound, UsageError
 from toolkit.images.catalog import Catalog
 from toolkit.images.families import Base, get_base
-from toolkit.images.render import DEFAULT_NAMESPACE, image_tag
+from toolkit.images.rendering import DEFAULT_NAMESPACE, image_tag
 from toolkit.runtime.protocol import Runtime
 
 

@@ -99,9 +99,7 @@ def apt_sources(base: Base, mirror: str) -> str:
             f"deb {mirror} {suite} {components}\n"
             for suite in (release, f"{release}-updates", f"{release}-security")
         )
-    security = (
-        f"{mirror}-security" if mirror.endswith("/debian") else "http://deb.debian.org/debian-security"
-    )
+    security = f"{mirror}-security" if mirror.endswith("/debian") else "http://deb.debian.org/debian-security"
     return (
         f"deb {mirror} {release} main\n"
         f"deb {mirror} {release}-updates main\n"
@@ -120,8 +118,12 @@ def tarball_path(base: Base, mirror: str, cache: Path) -> Path:
 def run_command(argv: Sequence[str], on_output: OutputCallback) -> int:
     """Run argv, passing each line of its merged output on; return its exit code."""
     with subprocess.Popen(
-        list(argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        text=True, errors="replace",
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        errors="replace",
     ) as process:
         assert process.stdout is not None
         for line in process.stdout:
@@ -189,12 +191,12 @@ def make_rootfs_tarball(
         argv = debootstrap_argv(base, target, mirror, keyring)
         if run(argv, output) != 0:
             raise BuildFailed(
-                f"debootstrap of {base.alias} from {mirror} failed", step="debootstrap",
+                f"debootstrap of {base.alias} from {mirror} failed",
+                step="debootstrap",
                 log_tail=tuple(tail),
             )
         prepare_rootfs(target, base, mirror)
-        tar = ["tar", "--numeric-owner", "-C", str(target), "--exclude=./dev/*", "-cf",
-               str(partial), "."]
+        tar = ["tar", "--numeric-owner", "-C", str(target), "--exclude=./dev/*", "-cf", str(partial), "."]
         if run(tar, output) != 0:
             raise BuildFailed(f"packing {target} failed", step="tar", log_tail=tuple(tail))
         partial.replace(path)  # atomic: a tarball in the cache is always complete
@@ -257,8 +259,9 @@ def bootstrap_image(
         bootstrapped = existing.labels.get(BOOTSTRAPPED_LABEL) == "true"
         cached = tarball_path(base, resolved_mirror, cache or cache_dir())
         note = "already bootstrapped" if bootstrapped else "present (not bootstrapped): left as is"
-        return BootstrapResult(alias, base.ref, cached, cached.is_file(), False, existing.id,
-                               time.monotonic() - started, note)
+        return BootstrapResult(
+            alias, base.ref, cached, cached.is_file(), False, existing.id, time.monotonic() - started, note
+        )
     tarball = make_rootfs_tarball(
         base, mirror=resolved_mirror, cache=cache, keyring=keyring, on_output=on_output, run=run
     )
@@ -270,5 +273,6 @@ def bootstrap_image(
         "org.opencontainers.image.description": f"{alias} made locally by debootstrap (minbase)",
     }
     info = runtime.import_rootfs(tarball.path, base.ref, changes=IMAGE_CHANGES, labels=labels)
-    return BootstrapResult(alias, base.ref, tarball.path, tarball.reused, True, info.id,
-                           time.monotonic() - started, "imported")
+    return BootstrapResult(
+        alias, base.ref, tarball.path, tarball.reused, True, info.id, time.monotonic() - started, "imported"
+    )

@@ -27,7 +27,7 @@ from toolkit.images.catalog import Catalog, CourseImage
 from toolkit.images.containerfile import OS_IMAGE
 from toolkit.images.families import Base, get_base
 from toolkit.images.fingerprint import content_hash, labkit_version
-from toolkit.images.render import DEFAULT_NAMESPACE, image_tag, render_containerfile
+from toolkit.images.rendering import DEFAULT_NAMESPACE, image_tag, render_containerfile
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec
 
@@ -198,8 +198,7 @@ class CourseBuilder:
                     parents = self.catalog.get(name).parents
                     if any(p in plan.results and not plan.results[p].has_image for p in parents):
                         pending.remove(name)
-                        self._finish(plan, ImageBuild(name, plan.tags[name], "skipped", 0.0,
-                                                      BASE_FAILED))
+                        self._finish(plan, ImageBuild(name, plan.tags[name], "skipped", 0.0, BASE_FAILED))
                     elif all(p in plan.results for p in parents) and len(running) < self.workers:
                         pending.remove(name)
                         running[_in_daemon_thread(partial(self._build_one, plan, name))] = name
@@ -239,8 +238,11 @@ class CourseBuilder:
     def _finish(self, plan: _Plan, result: ImageBuild) -> None:
         plan.results[result.name] = result
         message = result.reason if result.status != "built" else ""
-        self._emit(BuildEvent(result.name, result.tag, result.status, result.seconds, result.step,
-                              message, result.log_tail))
+        self._emit(
+            BuildEvent(
+                result.name, result.tag, result.status, result.seconds, result.step, message, result.log_tail
+            )
+        )
 
     def _parent_ids(self, plan: _Plan, image: CourseImage) -> str:
         ids = [plan.base_id] if any(f.image == OS_IMAGE for f in image.template.from_lines()) else []
@@ -250,8 +252,7 @@ class CourseBuilder:
     def _build_one(self, plan: _Plan, name: str) -> ImageBuild:
         started = time.monotonic()
         image, tag = self.catalog.get(name), plan.tags[name]
-        digest = content_hash(image, plan.rendered[name], self._parent_ids(plan, image),
-                              self.build_args)
+        digest = content_hash(image, plan.rendered[name], self._parent_ids(plan, image), self.build_args)
         try:
             try:
                 existing = self.runtime.inspect_image(tag)
@@ -259,8 +260,9 @@ class CourseBuilder:
                 existing = None
             if existing is not None:
                 if not self.force and existing.labels.get(HASH_LABEL) == digest:
-                    return ImageBuild(name, tag, "skipped", time.monotonic() - started,
-                                      UP_TO_DATE, existing.id, digest)
+                    return ImageBuild(
+                        name, tag, "skipped", time.monotonic() - started, UP_TO_DATE, existing.id, digest
+                    )
                 if HASH_LABEL in existing.labels:  # a labkit build: labkit may replace it
                     plan.replaced[name] = existing.id
             # Said only now: an up-to-date image is not "being built".
@@ -273,8 +275,7 @@ class CourseBuilder:
                     step = _step_name(line)
                     self._emit(BuildEvent(name, tag, "step", time.monotonic() - started, step))
                 else:
-                    self._emit(BuildEvent(name, tag, "output", time.monotonic() - started, step,
-                                          line))
+                    self._emit(BuildEvent(name, tag, "output", time.monotonic() - started, step, line))
 
             with tempfile.TemporaryDirectory(prefix=f"labkit-build-{name}-") as folder:
                 context = self._context(image, plan.rendered[name], Path(folder))
@@ -296,8 +297,15 @@ class CourseBuilder:
                 return ImageBuild(name, tag, "failed", time.monotonic() - started, "interrupted")
         except BuildFailed as exc:
             self._discard(tag, digest)
-            return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message,
-                              step=_step_name(exc.step), log_tail=exc.log_tail)
+            return ImageBuild(
+                name,
+                tag,
+                "failed",
+                time.monotonic() - started,
+                exc.message,
+                step=_step_name(exc.step),
+                log_tail=exc.log_tail,
+            )
         except ToolkitError as exc:
             return ImageBuild(name, tag, "failed", time.monotonic() - started, exc.message)
         return ImageBuild(name, tag, "built", time.monotonic() - started, "", info.id, digest)

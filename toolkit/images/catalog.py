@@ -127,8 +127,7 @@ def load_image(folder: Path) -> CourseImage:
     template = parse_template(path.read_text(encoding="utf-8"), name)
     froms = template.from_lines()
     if not froms:
-        raise ConfigError("no FROM line: start with 'FROM labkit/os' or 'FROM labkit/NAME'",
-                          file=str(path))
+        raise ConfigError("no FROM line: start with 'FROM labkit/os' or 'FROM labkit/NAME'", file=str(path))
     stages = {f.stage for f in froms if f.stage}
     parents: list[str] = []
     for from_line in froms:

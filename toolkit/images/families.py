@@ -61,9 +61,7 @@ class Base:
         return bool(self.release)
 
 
-def _base(
-    alias: str, ref: str, manager: PackageManager, distribution: str, release: str = ""
-) -> Base:
+def _base(alias: str, ref: str, manager: PackageManager, distribution: str, release: str = "") -> Base:
     return Base(alias, ref, manager, alias.replace(":", "-"), distribution, release)
 
 
@@ -78,9 +76,7 @@ BASES: Mapping[str, Base] = {
         _base("ubuntu:22.04", "docker.io/library/ubuntu:22.04", _APT, "ubuntu", "jammy"),
         # Red Hat publishes no `:9` tag: the repository name carries the major release.
         _base("ubi:9", "registry.access.redhat.com/ubi9/ubi:latest", _DNF, "ubi"),
-        _base(
-            "ubi-minimal:9", "registry.access.redhat.com/ubi9/ubi-minimal:latest", _MICRODNF, "ubi"
-        ),
+        _base("ubi-minimal:9", "registry.access.redhat.com/ubi9/ubi-minimal:latest", _MICRODNF, "ubi"),
         _base("rocky:9", "docker.io/rockylinux/rockylinux:9", _DNF, "rocky"),
         _base("alma:9", "docker.io/library/almalinux:9", _DNF, "alma"),
         _base("fedora:41", "registry.fedoraproject.org/fedora:41", _DNF, "fedora"),
@@ -96,9 +92,7 @@ def get_base(alias: str) -> Base:
     try:
         return BASES[alias]
     except KeyError:
-        raise UsageError(
-            f"unknown base {alias!r}: choose one of {', '.join(BASES)}"
-        ) from None
+        raise UsageError(f"unknown base {alias!r}: choose one of {', '.join(BASES)}") from None
 
 
 @dataclass(frozen=True)

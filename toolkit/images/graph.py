@@ -93,9 +93,7 @@ def build_order(parents: Parents, names: Iterable[str] | None = None) -> list[st
     done: set[str] = set()
     while len(order) < len(wanted):
         ready = sorted(
-            name
-            for name in wanted - done
-            if all(p in done or p not in wanted for p in parents.get(name, ()))
+            name for name in wanted - done if all(p in done or p not in wanted for p in parents.get(name, ()))
         )
         if not ready:  # only a loop leaves nothing ready, and check_acyclic ruled that out
             raise CycleError(tuple(sorted(wanted - done)))

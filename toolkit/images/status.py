@@ -14,7 +14,7 @@ from toolkit.images.catalog import Catalog, CourseImage
 from toolkit.images.containerfile import OS_IMAGE
 from toolkit.images.families import BASES, Base, Family
 from toolkit.images.fingerprint import content_hash
-from toolkit.images.render import DEFAULT_NAMESPACE, image_tag, render_containerfile
+from toolkit.images.rendering import DEFAULT_NAMESPACE, image_tag, render_containerfile
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ImageInfo
 
@@ -40,9 +40,7 @@ class CourseImageStatus:
 
 def describe(catalog: Catalog) -> list[CourseImageStatus]:
     """The catalog without an engine: names, descriptions, families, parents."""
-    return [
-        CourseImageStatus(i.name, i.description, i.families, i.parents, ()) for i in catalog
-    ]
+    return [CourseImageStatus(i.name, i.description, i.families, i.parents, ()) for i in catalog]
 
 
 def list_course_images(
@@ -103,7 +101,6 @@ def list_course_images(
             fresh, why = verdict(image, base)
             tags.append(LocalTag(base.alias, tag, found.id, found.created, fresh, why))
         statuses.append(
-            CourseImageStatus(image.name, image.description, image.families, image.parents,
-                              tuple(tags))
+            CourseImageStatus(image.name, image.description, image.families, image.parents, tuple(tags))
         )
     return statuses

@@ -267,10 +267,10 @@ def stop_transient_podman() -> None:
 def connect(choice: EngineChoice) -> Runtime:
     """Open the adapter for a chosen engine."""
     if choice.name == "docker":
-        from toolkit.runtime.docker import DockerRuntime
+        from toolkit.runtime.docker.adapter import DockerRuntime
 
         return DockerRuntime(choice.socket)
-    from toolkit.runtime.podman import PodmanRuntime
+    from toolkit.runtime.podman.adapter import PodmanRuntime
 
     return PodmanRuntime(choice.socket)
 

@@ -156,9 +156,15 @@ def survey(
     owner or run label: whatever labkit creates has at least one of them.
     """
     host = host or socket.gethostname()
-    selectors = [selector] if selector is not None else [
-        {LABEL_PROJECT: None}, {LABEL_OWNER: None}, {LABEL_RUN: None},
-    ]
+    selectors = (
+        [selector]
+        if selector is not None
+        else [
+            {LABEL_PROJECT: None},
+            {LABEL_OWNER: None},
+            {LABEL_RUN: None},
+        ]
+    )
     found: list[Resource] = []
     for kind in KINDS:
         seen: set[str] = set()
@@ -168,10 +174,17 @@ def survey(
                     continue
                 seen.add(name)
                 action, reason = judge(labels, host=host, alive=alive)
-                found.append(Resource(
-                    kind, name, labels.get(LABEL_PROJECT, ""), labels.get(LABEL_OWNER, ""),
-                    labels.get(LABEL_RUN, ""), action, reason,
-                ))
+                found.append(
+                    Resource(
+                        kind,
+                        name,
+                        labels.get(LABEL_PROJECT, ""),
+                        labels.get(LABEL_OWNER, ""),
+                        labels.get(LABEL_RUN, ""),
+                        action,
+                        reason,
+                    )
+                )
     return found
 
 

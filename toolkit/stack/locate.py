@@ -51,9 +51,7 @@ def _exercises(compose_root: Path) -> list[str]:
     except OSError:
         return []
     return [
-        folder.name
-        for folder in folders
-        if any((folder / name).is_file() for name in COMPOSE_FILE_NAMES)
+        folder.name for folder in folders if any((folder / name).is_file() for name in COMPOSE_FILE_NAMES)
     ]
 
 

@@ -1,6 +1,6 @@
 """The typed model of an exercise stack: what the Compose loader returns and all else works on.
 
-Only the loader (`compose_file.py`) sees raw YAML. Planning, renumbering, orchestration and
+Only the loader (`toolkit.stack.compose`) sees raw YAML. Planning, renumbering, orchestration and
 checks read these frozen dataclasses. Durations are seconds, sizes bytes, paths absolute.
 Names of services, networks and volumes are the Compose keys; engine-side names are derived
 from the project name (`<project>-<key>`) by the orchestrator.
@@ -15,9 +15,7 @@ from typing import Literal
 
 from toolkit.runtime.specs import HealthcheckSpec, Ulimit
 
-DependencyCondition = Literal[
-    "service_started", "service_healthy", "service_completed_successfully"
-]
+DependencyCondition = Literal["service_started", "service_healthy", "service_completed_successfully"]
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 PullPolicy = Literal["always", "never", "missing", "build", "if_not_present"]
 

@@ -24,7 +24,7 @@ from toolkit.errors import (
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ExecResult
 from toolkit.stack import naming
-from toolkit.stack.results import DownResult, LogLine, ServiceStatus, StackEvent, StackEventCallback
+from toolkit.stack.outcomes import DownResult, LogLine, ServiceStatus, StackEvent, StackEventCallback
 
 DOWN_WORKERS = 8
 

@@ -34,9 +34,9 @@ from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkInfo, Ne
 from toolkit.stack import naming
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.model import Stack
+from toolkit.stack.outcomes import Action, StackEvent, StackEventCallback, UpResult
 from toolkit.stack.placement import Placement, Renumbering, check_names, place
 from toolkit.stack.plan import Plan, make_plan
-from toolkit.stack.results import Action, StackEvent, StackEventCallback, UpResult
 from toolkit.stack.safety import check_safety
 from toolkit.stack.scheduler import DEFAULT_WORKERS, Scheduler, ServiceFailed, ServiceWork
 from toolkit.stack.service_images import ServiceImage, prepare_images

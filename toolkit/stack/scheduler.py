@@ -24,8 +24,8 @@ from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerState
 from toolkit.stack import health
 from toolkit.stack.model import Dependency
+from toolkit.stack.outcomes import Action, ServiceStatus, StackEvent, StackEventCallback
 from toolkit.stack.plan import Plan
-from toolkit.stack.results import Action, ServiceStatus, StackEvent, StackEventCallback
 from toolkit.stack.specs_from_model import ResolvedService
 
 DEFAULT_WORKERS = 8

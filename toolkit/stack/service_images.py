@@ -18,7 +18,7 @@ from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec, ImageInfo
 from toolkit.stack import naming
 from toolkit.stack.model import Service, Stack
-from toolkit.stack.results import StackEvent, StackEventCallback
+from toolkit.stack.outcomes import StackEvent, StackEventCallback
 
 COURSE_NAMESPACE = "labkit"
 

@@ -137,7 +137,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         for resource, error in report.failed:
             terminalreporter.write_line(
                 f"labkit: could not remove {resource.kind} {resource.name} on {report.engine}: {error}; "
-                "`labkit gc` will once this run is over", red=True,
+                "`labkit gc` will once this run is over",
+                red=True,
             )
 
 

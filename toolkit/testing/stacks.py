@@ -34,15 +34,13 @@ def find_course_compose_root(start: Path, configured: str | None = None) -> Path
     for folder in (start.resolve(), *start.resolve().parents):
         if (folder / "compose").is_dir():
             return folder / "compose"
-    raise UsageError(
-        f"no compose/ folder at or above {start}: set LABKIT_COURSE or pass --lab-course"
-    )
+    raise UsageError(f"no compose/ folder at or above {start}: set LABKIT_COURSE or pass --lab-course")
 
 
 def load_exercise(target: str | Path, compose_root: Path, environ: Mapping[str, str] | None = None) -> Stack:
     """Load an exercise by name (a folder under compose_root), or a Compose file or its
     folder by path."""
-    from toolkit.stack.compose_file import load_stack
+    from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.locate import find_compose_file
 
     path = find_compose_file(str(target), compose_root)

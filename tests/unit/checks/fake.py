@@ -33,9 +33,7 @@ class ExecFake:
     calls: list[tuple[str, tuple[str, ...], str | None, float | None]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def list_containers(
-        self, labels: Mapping[str, str | None], *, all: bool = True
-    ) -> list[ContainerInfo]:
+    def list_containers(self, labels: Mapping[str, str | None], *, all: bool = True) -> list[ContainerInfo]:
         def selected(info: ContainerInfo) -> bool:
             for key, value in labels.items():
                 if key not in info.labels or (value is not None and info.labels[key] != value):

@@ -33,9 +33,9 @@ def engine_with(*resources: tuple[str, dict[str, str]]) -> FakeRuntime:
     for name, found in resources:
         fake.create_network(NetworkSpec(f"{name}-net", labels=found))
         fake.create_volume(VolumeSpec(f"{name}-vol", labels=found))
-        fake.create_container(ContainerSpec(
-            "img", f"{name}-c", labels=found, networks=(NetworkAttachment(f"{name}-net"),)
-        ))
+        fake.create_container(
+            ContainerSpec("img", f"{name}-c", labels=found, networks=(NetworkAttachment(f"{name}-net"),))
+        )
         fake.start_container(f"{name}-c")
     return fake
 
@@ -65,7 +65,8 @@ def test_judge_each_case() -> None:
     assert verdict(labels("p", None)) == ("keep", "no owner label")
     assert verdict(labels("p", "garbage")) == ("keep", "owner label 'garbage' is not host:pid")
     assert verdict(labels("lab1", f"{HOST}:200", run=None)) == (
-        "keep", "a stack from `labkit up`: remove it with `labkit down -p lab1`",
+        "keep",
+        "a stack from `labkit up`: remove it with `labkit down -p lab1`",
     )
 
 

@@ -37,7 +37,10 @@ def test_check_run_suite_counts_and_cases(tmp_path: Path) -> None:
     root = ET.parse(path).getroot()
     assert path.read_text().startswith("<?xml")
     assert (root.tag, root.get("tests"), root.get("failures"), root.get("errors")) == (
-        "testsuites", "3", "2", "0",
+        "testsuites",
+        "3",
+        "2",
+        "0",
     )
     suite = root.find("testsuite")
     assert suite is not None
@@ -45,7 +48,9 @@ def test_check_run_suite_counts_and_cases(tmp_path: Path) -> None:
     assert suite.find("properties/property").get("value") == "podman"
     cases = suite.findall("testcase")
     assert [(c.get("classname"), c.get("name")) for c in cases] == [
-        ("ex.web", "passes"), ("ex.db", "fails"), ("ex.db", "slow"),
+        ("ex.web", "passes"),
+        ("ex.db", "fails"),
+        ("ex.db", "slow"),
     ]
     assert cases[0].find("failure") is None
     failure = cases[1].find("failure")
@@ -60,10 +65,14 @@ def test_check_run_suite_counts_and_cases(tmp_path: Path) -> None:
 def test_self_test_cases_follow_the_phases() -> None:
     before = CheckRun("ex", "ex-selftest", (judge(PASS, ok()), judge(FAIL, ok(code=1))), 0.1)
     solution = SolveReport(
-        "ex", "ex-selftest",
-        (StepResult(1, "web", ("/bin/sh", "-c", "fix it"), 0, "done\n"),
-         StepResult(2, "db", ("/bin/sh", "-c", "start db"), 3, "", "boom\n")),
-        total=3, duration=0.2,
+        "ex",
+        "ex-selftest",
+        (
+            StepResult(1, "web", ("/bin/sh", "-c", "fix it"), 0, "done\n"),
+            StepResult(2, "db", ("/bin/sh", "-c", "start db"), 3, "", "boom\n"),
+        ),
+        total=3,
+        duration=0.2,
     )
     report = SelfTestReport(
         exercise="ex",
@@ -72,8 +81,11 @@ def test_self_test_cases_follow_the_phases() -> None:
         before=before,
         solution=solution,
         problems=(
-            Problem("before", "graded check 'passes' (web) passes before the solution: it proves nothing",
-                    "passes"),
+            Problem(
+                "before",
+                "graded check 'passes' (web) passes before the solution: it proves nothing",
+                "passes",
+            ),
             Problem("solve", "solution step 2 (db: start db) failed: exit code 3", "step 2"),
             Problem("down", "down: network busy"),
         ),
@@ -84,7 +96,11 @@ def test_self_test_cases_follow_the_phases() -> None:
     assert suite is not None and suite.get("name") == "labkit test ex (docker)"
     cases = {c.get("name"): c for c in suite.findall("testcase")}
     assert list(cases) == [
-        "before solution: passes", "before solution: fails", "solution step 1", "solution step 2", "down",
+        "before solution: passes",
+        "before solution: fails",
+        "solution step 1",
+        "solution step 2",
+        "down",
     ]
     assert "proves nothing" in cases["before solution: passes"].find("failure").get("message")
     # A graded check that fails before the solution is what the self-test wants: no failure.

@@ -170,9 +170,7 @@ def test_a_failing_solution_step_skips_the_after_checks_but_not_down() -> None:
     solution = (SolutionStep("a", sh("set route")), SolutionStep("b", sh("fail")))
     report, phases = run_self_test(lab, exercise_stack(GOOD_CHECKS, solution))
     assert phases == ["up", "before", "solve", "down"]
-    assert [str(p) for p in report.problems] == [
-        "solution step 2 (b: fail) failed: exit code 1"
-    ]
+    assert [str(p) for p in report.problems] == ["solution step 2 (b: fail) failed: exit code 1"]
     assert report.after is None
 
 

@@ -74,7 +74,9 @@ def test_listening_ports_reads_proc_net() -> None:
 def test_run_labels_and_unique_projects() -> None:
     run = LabRun(run_id="abcdef123456", owner="host:42")
     assert run.labels("p") == {
-        "io.labkit.project": "p", "io.labkit.owner": "host:42", "io.labkit.run": "abcdef123456",
+        "io.labkit.project": "p",
+        "io.labkit.owner": "host:42",
+        "io.labkit.run": "abcdef123456",
     }
     assert [run.unique_project("stack") for _ in range(2)] == ["stack-abcdef-1", "stack-abcdef-2"]
 
@@ -115,9 +117,13 @@ def test_renumber_only_when_the_subnet_is_taken() -> None:
 
 def test_the_projects_own_network_is_no_clash() -> None:
     fake = FakeRuntime()
-    fake.create_network(NetworkSpec(
-        "p-lan", subnet="10.60.1.0/24", labels={"io.labkit.project": "p", "io.labkit.network": "lan"},
-    ))
+    fake.create_network(
+        NetworkSpec(
+            "p-lan",
+            subnet="10.60.1.0/24",
+            labels={"io.labkit.project": "p", "io.labkit.network": "lan"},
+        )
+    )
     stack = lab_stack()
     assert renumber_if_clashing(fake, stack, "p") is stack
 

@@ -67,6 +67,7 @@ def test_apt_name_resolves_in_debian(debian_index: dict[str, str], name: str) ->
     # A purely virtual name would install nothing by itself.
     assert "Version: " in debian_index[name]
 
+
 if UBUNTU_ONLY:  # none today: every apt name is shared by Debian and Ubuntu
 
     @pytest.mark.parametrize("name", UBUNTU_ONLY)

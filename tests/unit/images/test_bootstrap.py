@@ -71,9 +71,14 @@ def test_rootfs_is_made_once_then_reused(tmp_path: Path) -> None:
     assert "I: Base system installed successfully." in lines
     members = _members(first.path)
     assert "bin/bash" in members
-    for gone in ("etc/hostname", "etc/resolv.conf", "var/cache/apt/archives/bash_5.deb",
-                 "var/cache/apt/pkgcache.bin", "var/lib/apt/lists/deb.debian.org_Packages",
-                 "dev/null-ish"):
+    for gone in (
+        "etc/hostname",
+        "etc/resolv.conf",
+        "var/cache/apt/archives/bash_5.deb",
+        "var/cache/apt/pkgcache.bin",
+        "var/lib/apt/lists/deb.debian.org_Packages",
+        "dev/null-ish",
+    ):
         assert gone not in members, gone
     assert members["usr/sbin/policy-rc.d"].mode & 0o111
     assert _read(first.path, "etc/apt/sources.list") == (

@@ -82,9 +82,7 @@ def test_a_new_base_image_rebuilds_everything(tmp_path: Path, runtime: FakeRunti
     assert {b.status for b in report.builds} == {"built"}
 
 
-def test_a_failure_skips_its_dependents_and_the_rest_goes_on(
-    tmp_path: Path, runtime: FakeRuntime
-) -> None:
+def test_a_failure_skips_its_dependents_and_the_rest_goes_on(tmp_path: Path, runtime: FakeRuntime) -> None:
     runtime.build_failures["labkit/a:debian-bookworm"] = BuildFailed(
         "RUN false failed", step="Step 3/4 : RUN false", log_tail=("boom",)
     )
@@ -179,8 +177,10 @@ def test_list_course_images_tells_current_from_stale(tmp_path: Path, runtime: Fa
     (catalog.folder / "a" / "motd").write_text("changed\n")
     listing = {s.name: s for s in list_course_images(runtime, catalog)}
     assert (listing["a"].tags[0].up_to_date, listing["a"].tags[0].why_stale) == (
-        False, "inputs changed",
+        False,
+        "inputs changed",
     )
     assert (listing["b"].tags[0].up_to_date, listing["b"].tags[0].why_stale) == (
-        False, "built FROM a stale a",
+        False,
+        "built FROM a stale a",
     )

@@ -47,8 +47,7 @@ def test_from_an_unknown_course_image_points_at_the_line(tmp_path: Path) -> None
 
 
 def test_unknown_package_points_at_the_line(tmp_path: Path) -> None:
-    folder = write_course(tmp_path, {"a": "FROM labkit/os\nRUN labkit-install ping iputils-ping\n"},
-                          files={})
+    folder = write_course(tmp_path, {"a": "FROM labkit/os\nRUN labkit-install ping iputils-ping\n"}, files={})
     with pytest.raises(ConfigError) as caught:
         load_catalog(folder)
     assert caught.value.line == 2
@@ -56,9 +55,7 @@ def test_unknown_package_points_at_the_line(tmp_path: Path) -> None:
 
 
 def test_loops_of_from_lines_are_refused(tmp_path: Path) -> None:
-    folder = write_course(
-        tmp_path, {"a": "FROM labkit/b\n", "b": "FROM labkit/a\n"}, files={}
-    )
+    folder = write_course(tmp_path, {"a": "FROM labkit/b\n", "b": "FROM labkit/a\n"}, files={})
     with pytest.raises(CycleError) as caught:
         load_catalog(folder)
     assert "a -> b -> a" in str(caught.value)

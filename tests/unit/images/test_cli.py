@@ -25,7 +25,10 @@ runner = CliRunner()
 def labkit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", "from toolkit.cli.app import main; main()", *args],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -67,7 +70,8 @@ def test_build_json_then_list_json(tmp_path: Path, engine: FakeRuntime) -> None:
     ]
     again = json.loads(runner.invoke(app, ["build", "b", "--json", "--images-dir", str(folder)]).stdout)
     assert [(r["image"], r["status"], r["reason"]) for r in again] == [
-        ("a", "skipped", "up to date"), ("b", "skipped", "up to date"),
+        ("a", "skipped", "up to date"),
+        ("b", "skipped", "up to date"),
     ]
     listing = json.loads(runner.invoke(app, ["list", "--json", "--images-dir", str(folder)]).stdout)
     assert {s["name"]: [(t["tag"], t["up_to_date"]) for t in s["tags"]] for s in listing} == {

@@ -27,11 +27,22 @@ def test_every_base_is_fully_qualified_and_tagged_by_its_alias() -> None:
 
 def test_the_issue_aliases_and_families() -> None:
     assert set(BASES) == {
-        "ubuntu:24.04", "ubuntu:22.04", "debian:bookworm", "debian:trixie", "ubi:9",
-        "ubi-minimal:9", "rocky:9", "alma:9", "fedora:41", "centos-stream:9",
+        "ubuntu:24.04",
+        "ubuntu:22.04",
+        "debian:bookworm",
+        "debian:trixie",
+        "ubi:9",
+        "ubi-minimal:9",
+        "rocky:9",
+        "alma:9",
+        "fedora:41",
+        "centos-stream:9",
     }
     assert {a for a, b in BASES.items() if b.family is Family.APT} == {
-        "ubuntu:24.04", "ubuntu:22.04", "debian:bookworm", "debian:trixie",
+        "ubuntu:24.04",
+        "ubuntu:22.04",
+        "debian:bookworm",
+        "debian:trixie",
     }
     assert BASES["ubi-minimal:9"].package_manager is PackageManager.MICRODNF
     assert BASES["ubi:9"].ref == "registry.access.redhat.com/ubi9/ubi:latest"

@@ -8,7 +8,7 @@ from pathlib import Path
 from toolkit.images.catalog import load_catalog
 from toolkit.images.families import BASES
 from toolkit.images.fingerprint import content_hash
-from toolkit.images.render import render_containerfile
+from toolkit.images.rendering import render_containerfile
 
 from .helpers import write_course
 

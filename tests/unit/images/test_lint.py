@@ -20,7 +20,7 @@ import pytest
 
 from toolkit.images.catalog import load_catalog
 from toolkit.images.families import BASES
-from toolkit.images.render import render_containerfile
+from toolkit.images.rendering import render_containerfile
 
 HADOLINT = Path(sys.executable).parent / "hadolint"
 IGNORED = ("DL3008", "DL3041", "DL3066")
@@ -40,15 +40,22 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], 
             path = folder / f"{image.name}@{alias.replace(':', '_')}.Containerfile"
             path.write_text(render_containerfile(image, base))
             files.setdefault(IGNORED + IGNORED_PER_BASE.get(alias, ()), []).append(path)
-    found: dict[tuple[str, str], list[str]] = {
-        (image.name, alias): [] for alias in BASES for image in COURSE
-    }
+    found: dict[tuple[str, str], list[str]] = {(image.name, alias): [] for alias in BASES for image in COURSE}
     for ignored, paths in files.items():
         ignores = [arg for rule in ignored for arg in ("--ignore", rule)]
         result = subprocess.run(
-            [str(HADOLINT), "--no-color", "--format", "json", "--failure-threshold", "info",
-             *ignores, *map(str, paths)],
-            capture_output=True, text=True,
+            [
+                str(HADOLINT),
+                "--no-color",
+                "--format",
+                "json",
+                "--failure-threshold",
+                "info",
+                *ignores,
+                *map(str, paths),
+            ],
+            capture_output=True,
+            text=True,
         )
         assert result.stdout.strip().startswith("["), result.stderr
         for finding in json.loads(result.stdout):

@@ -10,7 +10,7 @@ from toolkit.errors import UsageError
 from toolkit.images.catalog import load_catalog
 from toolkit.images.containerfile import parse_template
 from toolkit.images.families import BASES, PackageManager
-from toolkit.images.render import image_tag, render_containerfile
+from toolkit.images.rendering import image_tag, render_containerfile
 
 from .helpers import small_catalog
 
@@ -21,9 +21,7 @@ def test_image_tag_names_image_and_base() -> None:
     assert image_tag("netlab", "debian:bookworm") == "labkit/netlab:debian-bookworm"
     assert image_tag("netlab", "ubuntu:24.04") == "labkit/netlab:ubuntu-24.04"
     assert image_tag("netlab", "rocky:9") == "labkit/netlab:rocky-9"
-    assert image_tag("web", "ubi-minimal:9", namespace="labkit-test") == (
-        "labkit-test/web:ubi-minimal-9"
-    )
+    assert image_tag("web", "ubi-minimal:9", namespace="labkit-test") == ("labkit-test/web:ubi-minimal-9")
     with pytest.raises(UsageError, match="debian:bookworm"):
         image_tag("web", "debian:buster")
 
@@ -81,7 +79,7 @@ def test_other_lines_are_kept_verbatim() -> None:
 def test_continuations_stage_names_and_flags(tmp_path: Path) -> None:
     course = {
         "a": "FROM labkit/os\nRUN labkit-install ping \\\n    # tools\n    iproute\n",
-        "b": "FROM --platform=linux/amd64 labkit/a AS build\nRUN true\nFROM build\nCMD [\"sh\"]\n",
+        "b": 'FROM --platform=linux/amd64 labkit/a AS build\nRUN true\nFROM build\nCMD ["sh"]\n',
     }
     catalog = small_catalog(tmp_path, course)
     a = render_containerfile(catalog.get("a"), BASES["alma:9"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import ConfigError
-from toolkit.stack.dotenv import read_env_file
+from toolkit.stack.compose.dotenv import read_env_file
 
 
 def _read(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> dict[str, str]:
@@ -65,7 +65,7 @@ def test_earlier_keys_of_the_file_come_first(tmp_path: Path) -> None:
     ("text", "message"),
     [
         ("A=1\nbad key=2\n", "app.env:2: variable name 'bad key' contains a space"),
-        ('A=1\nB="never closed\n', "app.env:2: the value of B opens a quote (\") that is never closed"),
+        ('A=1\nB="never closed\n', 'app.env:2: the value of B opens a quote (") that is never closed'),
         ("A=${B\n", "app.env:1 (A): unterminated '${'"),
         ("=value\n", "app.env:1: a line has no variable name"),
         ("A=${NEEDED:?set NEEDED}\n", "app.env:1 (A): required variable NEEDED is missing a value"),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.stack.interpolate import (
+from toolkit.stack.compose.interpolate import (
     InterpolationError,
     TreeInterpolationError,
     interpolate_tree,
     substitute,
 )
-from toolkit.stack.yaml_source import Entry, MapNode, Scalar, SeqNode
+from toolkit.stack.compose.yaml_source import Entry, MapNode, Scalar, SeqNode
 
 ENV = {"FOO": "foo", "EMPTY": ""}
 

@@ -8,7 +8,7 @@ import pytest
 
 from toolkit.errors import ConfigError
 from toolkit.runtime.specs import HealthcheckSpec, Ulimit
-from toolkit.stack.compose_file import load_stack
+from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Dependency, PortMapping, Service, ServiceNetwork, VolumeMount
 
 ENVIRON = {"HOME": "/home/student", "GREETING": "hello"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from toolkit.stack.units import parse_duration, parse_size
+from toolkit.stack.compose.units import parse_duration, parse_size
 
 
 @pytest.mark.parametrize(

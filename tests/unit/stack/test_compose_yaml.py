@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import ConfigError
-from toolkit.stack.scalars import scalar_text
-from toolkit.stack.yaml_source import MapNode, Node, Scalar, SeqNode, load_yaml
+from toolkit.stack.compose.scalars import scalar_text
+from toolkit.stack.compose.yaml_source import MapNode, Node, Scalar, SeqNode, load_yaml
 
 
 def _load(tmp_path: Path, text: str | bytes) -> MapNode:
@@ -137,9 +137,7 @@ def test_tabs_inside_values_are_fine(tmp_path: Path) -> None:
 def test_non_utf8_bytes_name_their_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         _load(tmp_path, b"a: 1\nb: caf\xe9\n")
-    assert str(caught.value) == (
-        "compose.yaml:2: the file is not valid UTF-8 (byte 0xe9): save it as UTF-8"
-    )
+    assert str(caught.value) == ("compose.yaml:2: the file is not valid UTF-8 (byte 0xe9): save it as UTF-8")
 
 
 def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path: Path) -> None:

@@ -32,11 +32,17 @@ def _detail(result: CheckResult) -> str:
 
 
 def check_table(run: CheckRun, *, title: str | None = None) -> Table:
-    table = Table("check", "service", "result", "time", "details", box=None, title=title,
-                  title_justify="left")
+    table = Table(
+        "check", "service", "result", "time", "details", box=None, title=title, title_justify="left"
+    )
     for result in run.results:
-        table.add_row(_name(result), escape(result.service), PASS if result.passed else FAIL,
-                      _seconds(result.duration), _detail(result))
+        table.add_row(
+            _name(result),
+            escape(result.service),
+            PASS if result.passed else FAIL,
+            _seconds(result.duration),
+            _detail(result),
+        )
     return table
 
 
@@ -46,9 +52,16 @@ def _name(result: CheckResult) -> str:
 
 def before_table(run: CheckRun) -> Table:
     """The checks on a fresh stack, judged as the self-test does: graded ones must fail."""
-    table = Table("check", "service", "result", "time", "details", box=None,
-                  title="before the solution: graded checks must fail, ungraded ones pass",
-                  title_justify="left")
+    table = Table(
+        "check",
+        "service",
+        "result",
+        "time",
+        "details",
+        box=None,
+        title="before the solution: graded checks must fail, ungraded ones pass",
+        title_justify="left",
+    )
     for result in run.results:
         if result.graded:
             verdict = "[green]fails[/]" if not result.passed else "[red]PASSES: proves nothing[/]"
@@ -66,16 +79,23 @@ def _check_json(result: CheckResult) -> dict[str, Any]:
 
 def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
     if as_json:
-        print_json({
-            "exercise": run.exercise, "project": run.project, "engine": engine,
-            "passed": run.passed, "duration": run.duration,
-            "checks": [_check_json(result) for result in run.results],
-        })
+        print_json(
+            {
+                "exercise": run.exercise,
+                "project": run.project,
+                "engine": engine,
+                "passed": run.passed,
+                "duration": run.duration,
+                "checks": [_check_json(result) for result in run.results],
+            }
+        )
         return
     console.print(check_table(run))
     colour = "green" if run.passed else "red"
-    console.print(f"[{colour}]{summary(run.results)}[/] in {_seconds(run.duration)} "
-                  f"({escape(run.exercise)}, project {escape(run.project)}, {engine})")
+    console.print(
+        f"[{colour}]{summary(run.results)}[/] in {_seconds(run.duration)} "
+        f"({escape(run.exercise)}, project {escape(run.project)}, {engine})"
+    )
 
 
 # ---------------------------------------------------------------- solve
@@ -84,8 +104,10 @@ def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
 def step(result: StepResult, total: int) -> None:
     """One solution step as it finishes: its command, then its result."""
     mark = "[green]ok[/]" if result.ok else f"[red]failed: {escape(result.reason)}[/]"
-    console.print(f"[bold]step {result.index}/{total}[/] [dim]({escape(result.service)})[/] "
-                  f"$ {escape(result.summary)}  {mark} [dim]{_seconds(result.duration)}[/]")
+    console.print(
+        f"[bold]step {result.index}/{total}[/] [dim]({escape(result.service)})[/] "
+        f"$ {escape(result.summary)}  {mark} [dim]{_seconds(result.duration)}[/]"
+    )
     lines = result.output_head(20 if not result.ok else 5)
     for line in lines:
         console.print(f"    {escape(line)}", style=None if result.ok else "red")
@@ -93,11 +115,16 @@ def step(result: StepResult, total: int) -> None:
 
 def solve_report(report: SolveReport, *, as_json: bool) -> None:
     if as_json:
-        print_json({
-            "exercise": report.exercise, "project": report.project, "passed": report.passed,
-            "total": report.total, "duration": report.duration,
-            "steps": [{**asdict(s), "ok": s.ok, "reason": s.reason} for s in report.steps],
-        })
+        print_json(
+            {
+                "exercise": report.exercise,
+                "project": report.project,
+                "passed": report.passed,
+                "total": report.total,
+                "duration": report.duration,
+                "steps": [{**asdict(s), "ok": s.ok, "reason": s.reason} for s in report.steps],
+            }
+        )
         return
     if report.total == 0:
         console.print(f"{escape(report.exercise)} has no reference solution")
@@ -128,27 +155,40 @@ def self_test(report: SelfTestReport) -> None:
         console.print(check_table(report.after, title="after the solution: every check must pass"))
     timings = ", ".join(f"{name} {_seconds(seconds)}" for name, seconds in report.timings.items())
     verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
-    console.print(f"{verdict} {escape(report.exercise)} on {report.engine} in "
-                  f"{_seconds(report.duration)} [dim]({timings})[/]")
+    console.print(
+        f"{verdict} {escape(report.exercise)} on {report.engine} in "
+        f"{_seconds(report.duration)} [dim]({timings})[/]"
+    )
     for problem in report.problems:
         console.print(f"  [red]-[/] {escape(str(problem))}")
 
 
 def self_test_summary(reports: Sequence[SelfTestReport], *, as_json: bool) -> None:
     if as_json:
-        print_json([
-            {
-                "exercise": r.exercise, "project": r.project, "engine": r.engine,
-                "passed": r.passed, "duration": r.duration, "timings": dict(r.timings),
-                "problems": [asdict(p) for p in r.problems],
-            }
-            for r in reports
-        ])
+        print_json(
+            [
+                {
+                    "exercise": r.exercise,
+                    "project": r.project,
+                    "engine": r.engine,
+                    "passed": r.passed,
+                    "duration": r.duration,
+                    "timings": dict(r.timings),
+                    "problems": [asdict(p) for p in r.problems],
+                }
+                for r in reports
+            ]
+        )
         return
     table = Table("exercise", "engine", "result", "time", "problems", box=None)
     for report in reports:
-        table.add_row(escape(report.exercise), report.engine, PASS if report.passed else FAIL,
-                      _seconds(report.duration), str(len(report.problems)))
+        table.add_row(
+            escape(report.exercise),
+            report.engine,
+            PASS if report.passed else FAIL,
+            _seconds(report.duration),
+            str(len(report.problems)),
+        )
     console.print(table)
     failed = sum(1 for report in reports if not report.passed)
     colour = "green" if failed == 0 else "red"

@@ -14,15 +14,18 @@ from toolkit.stack.gc import GcReport
 
 def gc_reports(reports: Sequence[GcReport], *, as_json: bool) -> None:
     if as_json:
-        print_json([
-            {
-                "engine": r.engine, "dry_run": r.dry_run,
-                "found": [asdict(x) for x in r.found],
-                "removed": [asdict(x) for x in r.removed],
-                "failed": [{**asdict(x), "error": why} for x, why in r.failed],
-            }
-            for r in reports
-        ])
+        print_json(
+            [
+                {
+                    "engine": r.engine,
+                    "dry_run": r.dry_run,
+                    "found": [asdict(x) for x in r.found],
+                    "removed": [asdict(x) for x in r.removed],
+                    "failed": [{**asdict(x), "error": why} for x, why in r.failed],
+                }
+                for r in reports
+            ]
+        )
         return
     for report in reports:
         if not report.found:
@@ -30,8 +33,17 @@ def gc_reports(reports: Sequence[GcReport], *, as_json: bool) -> None:
             continue
         removed = {(r.kind, r.name) for r in report.removed}
         failed = {(r.kind, r.name): why for r, why in report.failed}
-        table = Table("kind", "name", "project", "owner", "action", "why", box=None,
-                      title=f"{report.engine}", title_justify="left")
+        table = Table(
+            "kind",
+            "name",
+            "project",
+            "owner",
+            "action",
+            "why",
+            box=None,
+            title=f"{report.engine}",
+            title_justify="left",
+        )
         for item in report.found:
             key = (item.kind, item.name)
             if key in failed:
@@ -42,10 +54,18 @@ def gc_reports(reports: Sequence[GcReport], *, as_json: bool) -> None:
                 action = "[yellow]would remove[/]"
             else:
                 action = "kept"
-            table.add_row(item.kind, escape(item.name), escape(item.project), escape(item.owner),
-                          action, escape(item.reason))
+            table.add_row(
+                item.kind,
+                escape(item.name),
+                escape(item.project),
+                escape(item.owner),
+                action,
+                escape(item.reason),
+            )
         console.print(table)
         gone = len(report.removed)
         what = f"would remove {len(report.garbage)}" if report.dry_run else f"removed {gone}"
-        console.print(f"{report.engine}: {what}, kept {len(report.kept)}"
-                      + (f", {len(report.failed)} could not be removed" if report.failed else ""))
+        console.print(
+            f"{report.engine}: {what}, kept {len(report.kept)}"
+            + (f", {len(report.failed)} could not be removed" if report.failed else "")
+        )

@@ -166,13 +166,15 @@ def build_summary(reports: Sequence[BuildReport], *, quiet: bool) -> None:
         for build in report.failed:
             if build.step and build.log_tail:
                 # The engine's message repeats the step; its last lines say what went wrong.
-                err_console.print(f"{build.name} ({build.tag}) failed at step {build.step}",
-                                  style="red", markup=False)
+                err_console.print(
+                    f"{build.name} ({build.tag}) failed at step {build.step}", style="red", markup=False
+                )
                 for line in build.log_tail[-12:]:
                     err_console.print(f"    {line}", style="dim", markup=False)
             else:
-                err_console.print(f"{build.name} ({build.tag}) failed: {build.reason}",
-                                  style="red", markup=False)
+                err_console.print(
+                    f"{build.name} ({build.tag}) failed: {build.reason}", style="red", markup=False
+                )
 
 
 def build_json(reports: Sequence[BuildReport]) -> None:

@@ -15,8 +15,8 @@ from toolkit.runtime.specs import ExecResult, PortBinding
 from toolkit.stack.describe import ExerciseDescription, format_description
 from toolkit.stack.listing import ExerciseEntry
 from toolkit.stack.model import Stack
+from toolkit.stack.outcomes import DownResult, LogLine, ServiceStatus, StackEvent, UpResult
 from toolkit.stack.plan import Plan
-from toolkit.stack.results import DownResult, LogLine, ServiceStatus, StackEvent, UpResult
 
 _STATE_STYLE = {"running": "green", "exited": "yellow", "created": "cyan", "dead": "red"}
 _HEALTH_STYLE = {"healthy": "green", "starting": "yellow", "unhealthy": "red"}

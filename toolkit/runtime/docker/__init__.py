@@ -1,0 +1,12 @@
+"""The Docker adapter: labkit's `Runtime` on docker-py's low-level API client.
+
+adapter.py   DockerRuntime, the Protocol's implementation
+convert.py   specs into Engine API payloads, inspect documents into specs (pure)
+build.py     the classic builder's stream into labkit's build events
+exec.py      commands run with a timeout the Engine API cannot enforce itself
+errors.py    docker-py's and requests' errors into labkit's, in one context manager
+"""
+
+from toolkit.runtime.docker.adapter import DockerRuntime
+
+__all__ = ["DockerRuntime"]

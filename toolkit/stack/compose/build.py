@@ -1,0 +1,53 @@
+"""A service's `build`: a context folder (string form) or context, dockerfile, args, target."""
+
+from __future__ import annotations
+
+import re
+
+from toolkit.stack.compose.fields import UNSUPPORTED, At, checked, key_values, nonempty_string, string
+from toolkit.stack.compose.keys import BUILD
+from toolkit.stack.compose.paths import exists, inside_folder, is_file
+from toolkit.stack.compose.yaml_source import MapNode, Scalar
+from toolkit.stack.model import BuildConfig
+
+_REMOTE = re.compile(r"^([a-z][a-z0-9+.-]*://|git@|github\.com/)", re.IGNORECASE)
+
+
+def read_build(at: At) -> BuildConfig:
+    """Read `build`; the context must be a folder inside the exercise folder."""
+    fields: dict[str, At] = {}
+    if isinstance(at.node, Scalar) and isinstance(at.node.value, str):
+        context_at, written = at, at.node.value
+    elif isinstance(at.node, MapNode):
+        fields = checked(at, BUILD)
+        context_at = fields.get("context", at)
+        written = string(context_at) if "context" in fields else "."
+    else:
+        at.expected("a context folder or a mapping")
+    if _REMOTE.match(written):
+        context_at.fail(f"build context {written!r} is remote: {UNSUPPORTED} remote contexts")
+    context = inside_folder(context_at, written, "build context")
+    exists(context_at, context, "build context", written, folder=True)
+
+    dockerfile: str | None = None
+    if "dockerfile" in fields and string(fields["dockerfile"]).strip():
+        # An empty dockerfile (say, from an unset variable) means the default, as in Compose.
+        dockerfile_at = fields["dockerfile"]
+        dockerfile = string(dockerfile_at)
+        path = inside_folder(dockerfile_at, dockerfile, "dockerfile", base=context)
+        exists(dockerfile_at, path, "dockerfile", dockerfile)
+    elif at.ctx.check_paths and not any(
+        is_file(context_at, context / name, "build context", written)
+        for name in ("Dockerfile", "Containerfile")
+    ):
+        context_at.fail(f"build context {written!r} has no Dockerfile or Containerfile")
+
+    args: dict[str, str] = {}
+    if "args" in fields:
+        for name, (value, _) in key_values(fields["args"]).items():
+            if value is None:
+                value = at.ctx.environ.get(name)  # "NAME" alone: from the environment
+            if value is not None:
+                args[name] = value
+    target = nonempty_string(fields["target"]) if "target" in fields else None
+    return BuildConfig(context=context, dockerfile=dockerfile, args=args, target=target)

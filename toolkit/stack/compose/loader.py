@@ -1,0 +1,119 @@
+"""Load a Compose file into a validated `Stack`: the only place that sees raw YAML.
+
+    load_stack(path)   read -> interpolate -> read each part -> cross-checks -> Stack
+
+Everything is checked before any engine is touched. Every problem is one ConfigError with the
+file, the line and the key path; a valid Compose feature labkit does not handle is refused by
+name ("... labkit does not support it"), never silently dropped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from toolkit.errors import ConfigError, UsageError
+from toolkit.stack.compose.cross_checks import validate_stack
+from toolkit.stack.compose.declared import read_networks, read_volumes
+from toolkit.stack.compose.dotenv import read_env_file
+from toolkit.stack.compose.exercise import read_exercise
+from toolkit.stack.compose.fields import At, LoadContext, checked, entries, nonempty_string
+from toolkit.stack.compose.interpolate import TreeInterpolationError, interpolate_tree
+from toolkit.stack.compose.keys import TOP_LEVEL
+from toolkit.stack.compose.services import read_service
+from toolkit.stack.compose.yaml_source import load_yaml
+from toolkit.stack.model import Exercise, Network, Service, Stack
+
+DEFAULT_NETWORK = "default"
+
+
+def load_stack(
+    path: Path,
+    *,
+    environ: Mapping[str, str] | None = None,
+    project: str | None = None,
+    check_paths: bool = True,
+) -> Stack:
+    """Read and validate the Compose file at `path`.
+
+    Variables are interpolated from `environ` (default: the process environment) over the
+    `.env` file beside the Compose file. The project name is `project`, else the file's
+    top-level `name`, else the folder's name, normalised as Compose does. `check_paths=False`
+    skips checking that build contexts, Dockerfiles and bind sources exist (the conformance
+    test loads files whose folders were not copied); paths are still kept inside the folder.
+
+    Raises ConfigError (file, line, key path) at the first problem found.
+    """
+    display = str(path)
+    file = Path(os.path.abspath(path))
+    root = load_yaml(file, display)
+    variables = _variables(file.parent, dict(os.environ if environ is None else environ))
+    try:
+        root = interpolate_tree(root, variables.get)
+    except TreeInterpolationError as exc:
+        raise ConfigError(exc.reason, file=display, line=exc.line, key_path=exc.path) from None
+    ctx = LoadContext(display, file.parent, variables, check_paths)
+    top = At(root, "", root.line, ctx)
+    fields = checked(top, TOP_LEVEL)
+    name = _project_name(project, fields.get("name"), file, display)
+    networks = read_networks(fields["networks"]) if "networks" in fields else {}
+    volumes = read_volumes(fields["volumes"]) if "volumes" in fields else {}
+    services: dict[str, Service] = {}
+    if "services" in fields:
+        for service_name, at in entries(fields["services"], allow_null=True).items():
+            services[service_name] = read_service(service_name, at)
+    if DEFAULT_NETWORK not in networks and any(
+        attachment.network == DEFAULT_NETWORK
+        for service in services.values()
+        for attachment in service.networks
+    ):
+        networks = {DEFAULT_NETWORK: Network(DEFAULT_NETWORK), **networks}
+    extension = entries(top).get("x-labkit")
+    stack = Stack(
+        name=name,
+        file=file,
+        services=services,
+        networks=networks,
+        volumes=volumes,
+        exercise=read_exercise(extension) if extension is not None else Exercise(),
+    )
+    validate_stack(stack, ctx)
+    return stack
+
+
+def normalise_project_name(written: str) -> str:
+    """Compose's rule: lowercase, keep only a-z, 0-9, '_' and '-', no leading '_' or '-'."""
+    return re.sub(r"[^a-z0-9_-]", "", written.lower()).lstrip("_-")
+
+
+def _variables(folder: Path, environ: dict[str, str]) -> dict[str, str]:
+    """The interpolation variables: the `.env` beside the file, under the environment."""
+    dotenv = folder / ".env"
+    if not dotenv.is_file():
+        return environ
+    return {**read_env_file(dotenv, str(dotenv), environ.get), **environ}
+
+
+def _project_name(project: str | None, written: At | None, file: Path, display: str) -> str:
+    if project is not None:
+        name = normalise_project_name(project)
+        if not name:
+            raise UsageError(f"invalid project name {project!r}: use lowercase letters, digits, '_' and '-'")
+        return name
+    if written is not None:
+        text = nonempty_string(written)
+        name = normalise_project_name(text)
+        if not name:
+            written.fail(
+                f"project name {text!r} has no letters or digits: use lowercase letters, digits, '_' and '-'"
+            )
+        return name
+    name = normalise_project_name(file.parent.name)
+    if not name:
+        raise ConfigError(
+            f"the folder name {file.parent.name!r} gives no project name: set a top-level 'name'",
+            file=display,
+        )
+    return name
