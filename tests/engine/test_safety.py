@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def refused(result: subprocess.CompletedProcess[str], words: tuple[str, ...]) ->
 
 
 # Kinds a labkit stack cannot express at all: refused at validation whatever the consents.
-UNSUPPORTED = ("host-network", "host-pid", "host-ipc", "devices", "engine-socket")
+UNSUPPORTED = ("engine-socket",)
 
 
 @pytest.mark.parametrize("kind", sorted(REQUESTS))
@@ -152,6 +153,101 @@ def test_privileged_runs_with_both_consents(
     assert plain == mask(*DOCKER_DEFAULT.values())  # only the service that asked
     assert labkit("down", "-p", project, "--engine", runtime.name).returncode == 0
     assert leftovers(runtime, project) == []
+
+
+# ---------------------------------------------------------------- host namespaces and devices
+
+HOST_ACCESS = """\
+x-labkit:
+  title: shares the host's namespaces and devices
+  allow: [host-network, host-pid, host-ipc, devices]
+services:
+  net:
+    {common}
+    network_mode: host
+  lonely:
+    {common}
+    network_mode: none
+    ipc: private
+  pids:
+    {common}
+    pid: host
+  ipc:
+    {common}
+    ipc: host
+  dev:
+    {common}
+    devices: ["/dev/net/tun", "/dev/fuse:/dev/lab-fuse:rw"]
+"""
+
+
+@pytest.fixture(scope="module")
+def host_access(
+    runtime: Runtime, busybox_image: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A stack whose services each share one host namespace or get host devices, up as a
+    project of its own with both consents; removed after the module."""
+    project = f"lkt-{uuid.uuid4().hex[:8]}"
+    common = f'image: {busybox_image}\n    init: true\n    command: ["sleep", "3600"]'
+    folder = write_exercise(tmp_path_factory.mktemp("hostns") / "hostns", HOST_ACCESS.format(common=common))
+    try:
+        result = labkit("up", str(folder), "-p", project, "--engine", runtime.name, "--allow-privileged")
+        assert result.returncode == 0, result.stderr
+        yield project
+    finally:
+        down(runtime, project, volumes=True)
+    assert leftovers(runtime, project) == []
+
+
+def namespace(runtime: Runtime, project: str, service: str, kind: str) -> str:
+    """The inode of a namespace the service's processes are in, e.g. net:[4026531833]."""
+    result = runtime.exec(naming.container_name(project, service), ["readlink", f"/proc/self/ns/{kind}"])
+    assert result.ok, result.stderr
+    return result.stdout.strip()
+
+
+def host_namespace(kind: str) -> str:
+    return os.readlink(f"/proc/self/ns/{kind}")
+
+
+def test_network_mode_host_shares_the_hosts_network(runtime: Runtime, host_access: str) -> None:
+    assert namespace(runtime, host_access, "net", "net") == host_namespace("net")
+    assert namespace(runtime, host_access, "dev", "net") != host_namespace("net")
+    assert runtime.inspect_container(naming.container_name(host_access, "net")).running
+
+
+def test_network_mode_none_leaves_only_loopback(runtime: Runtime, host_access: str) -> None:
+    assert namespace(runtime, host_access, "lonely", "net") != host_namespace("net")
+    devices = runtime.exec(naming.container_name(host_access, "lonely"), ["cat", "/proc/net/dev"]).stdout
+    assert [line.split(":")[0].strip() for line in devices.splitlines()[2:]] == ["lo"]
+
+
+def test_pid_host_sees_the_hosts_processes(runtime: Runtime, host_access: str) -> None:
+    assert namespace(runtime, host_access, "pids", "pid") == host_namespace("pid")
+    # This test's own process, seen from inside the container.
+    seen = runtime.exec(naming.container_name(host_access, "pids"), ["cat", f"/proc/{os.getpid()}/status"])
+    assert seen.ok and f"Pid:\t{os.getpid()}" in seen.stdout, seen.stderr
+    assert namespace(runtime, host_access, "dev", "pid") != host_namespace("pid")
+
+
+def test_ipc_host_shares_the_hosts_ipc_namespace(runtime: Runtime, host_access: str) -> None:
+    assert namespace(runtime, host_access, "ipc", "ipc") == host_namespace("ipc")
+    assert namespace(runtime, host_access, "lonely", "ipc") != host_namespace("ipc")
+    assert namespace(runtime, host_access, "dev", "ipc") != host_namespace("ipc")
+
+
+def test_devices_appear_in_the_container(runtime: Runtime, host_access: str) -> None:
+    container = naming.container_name(host_access, "dev")
+    for path, host in (("/dev/net/tun", "/dev/net/tun"), ("/dev/lab-fuse", "/dev/fuse")):
+        found = runtime.exec(container, ["stat", "-c", "%t:%T", path])
+        assert found.ok, found.stderr
+        number = os.stat(host).st_rdev
+        assert found.stdout.strip() == f"{os.major(number):x}:{os.minor(number):x}", path
+    # Opening the tun device reaches the driver (which wants an ioctl), not a permission error.
+    opened = runtime.exec(container, ["cat", "/dev/net/tun"])
+    assert "File descriptor in bad state" in opened.stderr, opened.stderr
+    without = runtime.exec(naming.container_name(host_access, "ipc"), ["test", "-e", "/dev/lab-fuse"])
+    assert without.exit_code != 0
 
 
 # ---------------------------------------------------------------- only labkit's own resources

@@ -7,10 +7,10 @@ callers build them once and never mutate them after handing them over.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 EngineName = Literal["docker", "podman"]
 ENGINE_NAMES: tuple[EngineName, ...] = ("docker", "podman")
@@ -158,25 +158,32 @@ class Ulimit:
     hard: int
 
 
-@dataclass(frozen=True)
-class ContainerSpec:
-    image: str
-    name: str
+RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
+NetworkMode = Literal["host", "none"]  # None on a spec: the container joins `networks`
+PidMode = Literal["host"]  # None: a PID namespace of its own
+IpcMode = Literal["host", "private", "shareable"]  # None: the engine's default
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContainerSettings:
+    """The settings a container takes as written: the same in a Compose service and a spec.
+
+    The stack model's Service extends this class, so the loader fills these fields once and
+    the orchestrator hands them over unchanged (`settings_of`); what a spec derives from a
+    service (names, labels, networks, mounts, ports) lives on ContainerSpec alone.
+    """
+
     hostname: str | None = None
     domainname: str | None = None
     command: tuple[str, ...] | None = None
     entrypoint: tuple[str, ...] | None = None
     environment: Mapping[str, str] = field(default_factory=dict)
-    labels: Mapping[str, str] = field(default_factory=dict)
-    networks: tuple[NetworkAttachment, ...] = ()
     dns: tuple[str, ...] = ()
     extra_hosts: tuple[tuple[str, str], ...] = ()  # (hostname, ip)
     cap_add: tuple[str, ...] = ()
     cap_drop: tuple[str, ...] = ()
     privileged: bool = False
     sysctls: Mapping[str, str] = field(default_factory=dict)
-    mounts: tuple[Mount, ...] = ()
-    ports: tuple[PortBinding, ...] = ()
     working_dir: str | None = None
     user: str | None = None
     init: bool = False
@@ -188,8 +195,33 @@ class ContainerSpec:
     mem_limit: int | None = None
     cpus: float | None = None
     pids_limit: int | None = None
+    restart: RestartPolicy = "no"
+    # Host devices as Compose writes them, "host[:container[:permissions]]" (both paths absolute,
+    # permissions of r, w and m); both engines take this form as it is.
+    devices: tuple[str, ...] = ()
+
+
+def settings_of(source: ContainerSettings) -> dict[str, Any]:
+    """The ContainerSettings fields of `source` (a Service or a spec), as keyword arguments."""
+    return {item.name: getattr(source, item.name) for item in fields(ContainerSettings)}
+
+
+@dataclass(frozen=True)
+class ContainerSpec(ContainerSettings):
+    """A container to create: its settings plus what the engine needs to name and place it."""
+
+    image: str
+    name: str
+    labels: Mapping[str, str] = field(default_factory=dict)
+    networks: tuple[NetworkAttachment, ...] = ()
+    mounts: tuple[Mount, ...] = ()
+    ports: tuple[PortBinding, ...] = ()
     stop_timeout: float | None = None
-    restart: Literal["no", "always", "on-failure", "unless-stopped"] = "no"
+    # Namespaces shared with the host (or none at all): host access, which the stack's safety
+    # policy allows only when both the exercise and the user do.
+    network_mode: NetworkMode | None = None
+    pid_mode: PidMode | None = None
+    ipc_mode: IpcMode | None = None
 
 
 class ContainerState(StrEnum):

@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from toolkit.runtime.specs import HealthcheckSpec, Ulimit
+from toolkit.runtime.specs import ContainerSettings
 
 DependencyCondition = Literal["service_started", "service_healthy", "service_completed_successfully"]
-RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
 PullPolicy = Literal["always", "never", "missing", "build", "if_not_present"]
 
 
@@ -64,48 +63,28 @@ class PortMapping:
 
 
 @dataclass(frozen=True)
-class Service:
+class Service(ContainerSettings):
+    """One Compose service: the container settings it takes as written (ContainerSettings),
+    plus what the orchestrator resolves into names, labels, attachments, mounts and ports."""
+
     name: str
     image: str | None = None
     build: BuildConfig | None = None
-    command: tuple[str, ...] | None = None
-    entrypoint: tuple[str, ...] | None = None
-    environment: Mapping[str, str] = field(default_factory=dict)
-    hostname: str | None = None
-    domainname: str | None = None
     networks: tuple[ServiceNetwork, ...] = ()
-    dns: tuple[str, ...] = ()
-    extra_hosts: tuple[tuple[str, str], ...] = ()  # (hostname, ip)
-    cap_add: tuple[str, ...] = ()
-    cap_drop: tuple[str, ...] = ()
-    privileged: bool = False
-    sysctls: Mapping[str, str] = field(default_factory=dict)
     volumes: tuple[VolumeMount, ...] = ()
     ports: tuple[PortMapping, ...] = ()
     expose: tuple[str, ...] = ()
-    working_dir: str | None = None
-    user: str | None = None
-    init: bool = False
-    tty: bool = False
-    stdin_open: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
-    healthcheck: HealthcheckSpec | None = None  # None: the image's own HEALTHCHECK, if any
     depends_on: tuple[Dependency, ...] = ()
-    restart: RestartPolicy = "no"
     stop_grace_period: float | None = None
     pull_policy: PullPolicy | None = None
     profiles: tuple[str, ...] = ()
-    ulimits: tuple[Ulimit, ...] = ()
-    mem_limit: int | None = None
-    cpus: float | None = None
-    pids_limit: int | None = None
-    read_only: bool = False
     tmpfs: tuple[str, ...] = ()
-    # Host-level access, refused unless the exercise allows it (see Exercise.allow).
+    # Namespaces as Compose writes them ("host", "none", "service:x", ...): host ones are host
+    # access, refused unless the exercise allows it (see Exercise.allow).
     network_mode: str | None = None
     pid: str | None = None
     ipc: str | None = None
-    devices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,25 @@ new addresses). `up` recreates exactly the services whose hash changed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import NoReturn, cast, get_args
 
 from toolkit.errors import ConfigError
 from toolkit.runtime.specs import (
     ContainerSpec,
     HealthcheckSpec,
     ImageInfo,
+    IpcMode,
     Mount,
     NetworkAttachment,
+    NetworkMode,
     NetworkSpec,
+    PidMode,
     PortBinding,
     VolumeSpec,
+    settings_of,
 )
 from toolkit.stack import naming
 from toolkit.stack.model import Network, Service, Stack, Volume
@@ -103,36 +109,17 @@ def resolve_service(
     if service.stop_grace_period is not None:
         labels[naming.LABEL_STOP_GRACE] = f"{service.stop_grace_period:g}"
     spec = ContainerSpec(
+        **settings_of(service),
         image=image_ref,
         name=naming.container_name(project, service.name),
-        hostname=service.hostname,
-        domainname=service.domainname,
-        command=service.command,
-        entrypoint=service.entrypoint,
-        environment=service.environment,
         labels=labels,
         networks=attachments,
-        dns=service.dns,
-        extra_hosts=service.extra_hosts,
-        cap_add=service.cap_add,
-        cap_drop=service.cap_drop,
-        privileged=service.privileged,
-        sysctls=service.sysctls,
         mounts=_mounts(project, service),
         ports=tuple(PortBinding(p.target, p.protocol, p.published, p.host_ip) for p in service.ports),
-        working_dir=service.working_dir,
-        user=service.user,
-        init=service.init,
-        tty=service.tty,
-        stdin_open=service.stdin_open,
-        healthcheck=service.healthcheck,
-        read_only=service.read_only,
-        ulimits=service.ulimits,
-        mem_limit=service.mem_limit,
-        cpus=service.cpus,
-        pids_limit=service.pids_limit,
         stop_timeout=service.stop_grace_period,
-        restart=service.restart,
+        network_mode=cast(NetworkMode | None, _namespace(service.network_mode)),
+        pid_mode=cast(PidMode | None, _namespace(service.pid)),
+        ipc_mode=cast(IpcMode | None, _namespace(service.ipc)),
     )
     joined = [networks[a.network] for a in service_networks(service)]
     digest = naming.config_hash(spec, image.id, [replace(n, labels={}) for n in joined])
@@ -158,19 +145,59 @@ def _mounts(project: str, service: Service) -> tuple[Mount, ...]:
     return tuple(mounts)
 
 
+# The namespace settings labkit stacks can express on both engines. Sharing one with another
+# service ("service:x") or a container outside the stack ("container:x") is not among them: the
+# other container must then outlive this one, which stack updates do not keep.
+NAMESPACE_MODES: dict[str, tuple[str, ...]] = {
+    "network_mode": get_args(NetworkMode),
+    "pid": get_args(PidMode),
+    "ipc": get_args(IpcMode),
+}
+_DEVICE_PERMISSIONS = re.compile(r"[rwm]{1,3}")
+
+
+def _namespace(mode: str | None) -> str | None:
+    return None if mode is None else mode.strip()
+
+
 def check_supported(stack: Stack, service: Service) -> None:
-    """Raise ConfigError for a service setting the engine seam cannot express."""
-    for key in ("network_mode", "pid", "ipc"):
-        if getattr(service, key) is not None:
-            raise ConfigError(
-                f"{key} is not supported by labkit stacks; remove it (containers join the "
-                "stack's own networks)",
-                file=str(stack.file),
-                key_path=f"services.{service.name}.{key}",
+    """Raise ConfigError for a service setting the engine seam cannot express.
+
+    Host namespaces and devices are expressible: whether they may run is the safety policy's
+    decision (safety.check_safety), not this function's.
+    """
+
+    def refuse(message: str, key: str) -> NoReturn:
+        raise ConfigError(message, file=str(stack.file), key_path=f"services.{service.name}.{key}")
+
+    for key, choices in NAMESPACE_MODES.items():
+        mode = _namespace(getattr(service, key))
+        if mode is not None and mode not in choices:
+            refuse(
+                f"{key} {mode!r} is not supported by labkit stacks: use {' or '.join(choices)}, "
+                "or remove it (containers join the stack's own networks)",
+                key,
             )
-    if service.devices:
-        raise ConfigError(
-            "devices are not supported by labkit stacks; remove them",
-            file=str(stack.file),
-            key_path=f"services.{service.name}.devices",
-        )
+    network_mode = _namespace(service.network_mode)
+    if network_mode is not None and service.ports:
+        refuse(f"ports cannot be published with network_mode {network_mode}; remove them", "ports")
+    if network_mode == "host":
+        for name in service.sysctls:
+            if name.startswith("net."):
+                refuse(f"sysctl {name} would change the host's network settings; remove it", "sysctls")
+    for index, device in enumerate(service.devices):
+        problem = _device_problem(device)
+        if problem:
+            refuse(f"device {device!r}: {problem}", f"devices[{index}]")
+
+
+def _device_problem(device: str) -> str:
+    """What is wrong with a "host[:container[:permissions]]" device, or "" if nothing."""
+    parts = device.split(":")
+    if len(parts) > 3:
+        return "expected host[:container[:permissions]]"
+    if not all(path.startswith("/") for path in parts[:2]):
+        return "expected absolute paths, host[:container[:permissions]]"
+    if len(parts) == 3 and not _DEVICE_PERMISSIONS.fullmatch(parts[2]):
+        return f"permissions {parts[2]!r} should be made of r, w and m"
+    return ""

@@ -143,7 +143,10 @@ def host_config_args(spec: ContainerSpec) -> Doc:
         )
     restart = None if spec.restart == "no" else {"Name": spec.restart}
     return {
-        "network_mode": spec.networks[0].network if spec.networks else None,
+        "network_mode": spec.network_mode or (spec.networks[0].network if spec.networks else None),
+        "pid_mode": spec.pid_mode,
+        "ipc_mode": spec.ipc_mode,
+        "devices": list(spec.devices) or None,
         "dns": list(spec.dns) or None,
         "extra_hosts": [f"{host}:{ip}" for host, ip in spec.extra_hosts] or None,
         "cap_add": list(spec.cap_add) or None,

@@ -93,7 +93,10 @@ def healthcheck_document(check: HealthcheckSpec) -> JSON:
 def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[str, tuple[int, int]]) -> JSON:
     """libpod's SpecGenerator for a ContainerSpec; `image` is the resolved reference."""
     cap_add, cap_drop = capabilities(spec)
-    sysctls = {**DOCKER_NETNS_SYSCTLS, **spec.sysctls}
+    # The network namespace's sysctls are the host's to keep with network_mode host, and
+    # Podman refuses them without a network namespace of the container's own.
+    netns_sysctls = DOCKER_NETNS_SYSCTLS if spec.network_mode is None else {}
+    sysctls = {**netns_sysctls, **spec.sysctls}
     if spec.domainname:
         # libpod 4.3 has no domainname field; Docker sets exactly this UTS-namespace value.
         sysctls.setdefault("kernel.domainname", spec.domainname)
@@ -105,7 +108,9 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
         "env": dict(spec.environment),
         "terminal": spec.tty,
         "stdin": spec.stdin_open,
-        "init": spec.init,
+        # Podman refuses an init process outside a PID namespace of the container's own; there
+        # the command is not PID 1, so signals reach it as usual (Docker's init is harmless).
+        "init": spec.init and spec.pid_mode is None,
         "privileged": spec.privileged,
         "read_only_filesystem": spec.read_only,
         "cap_add": cap_add,
@@ -118,8 +123,13 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
             _mount(m.kind, m.source, m.target, m.read_only) for m in spec.mounts if m.kind != "volume"
         ],
         "volumes": [_volume(m.source, m.target, m.read_only) for m in spec.mounts if m.kind == "volume"],
-        "netns": {"nsmode": "bridge"},
+        "netns": {"nsmode": spec.network_mode or "bridge"},
+        "devices": [{"path": device} for device in spec.devices],
     }
+    if spec.pid_mode:
+        document["pidns"] = {"nsmode": spec.pid_mode}
+    if spec.ipc_mode:
+        document["ipcns"] = {"nsmode": spec.ipc_mode}
     optional: JSON = {
         "hostname": spec.hostname,
         "command": list(spec.command) if spec.command is not None else None,

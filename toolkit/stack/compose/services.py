@@ -6,6 +6,7 @@ import re
 import shlex
 from typing import cast
 
+from toolkit.runtime.specs import RestartPolicy
 from toolkit.stack.compose.build import read_build
 from toolkit.stack.compose.environment import read_environment
 from toolkit.stack.compose.fields import (
@@ -33,7 +34,6 @@ from toolkit.stack.model import (
     Dependency,
     DependencyCondition,
     PullPolicy,
-    RestartPolicy,
     Service,
     ServiceNetwork,
 )
