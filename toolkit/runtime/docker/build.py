@@ -13,7 +13,7 @@ from typing import Any
 import docker.errors
 
 from toolkit.errors import BuildFailed
-from toolkit.runtime.docker.errors import docker_errors
+from toolkit.runtime.docker.errors import engine_errors
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import BuildSpec
 
@@ -49,7 +49,7 @@ def run_build(api: Any, socket: str, spec: BuildSpec, on_progress: ProgressCallb
         if on_progress is not None:
             on_progress(line)
 
-    with docker_errors(socket, f"building {spec.tags[0]}"):
+    with engine_errors(f"building {spec.tags[0]}", socket=socket):
         try:
             for chunk in api.build(
                 path=str(spec.context),

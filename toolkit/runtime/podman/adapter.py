@@ -37,7 +37,7 @@ from toolkit.errors import (
 )
 from toolkit.runtime.podman import containers, users
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
-from toolkit.runtime.podman.exec import log_lines, run_exec
+from toolkit.runtime.podman.exec import run_exec
 from toolkit.runtime.podman.images import PodmanImages
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
@@ -57,6 +57,7 @@ from toolkit.runtime.specs import (
     VolumeInfo,
     VolumeSpec,
 )
+from toolkit.runtime.streams import frames, lines
 
 _HTTP_NOT_MODIFIED = 304
 _INSPECT_ATTEMPTS = 3
@@ -177,7 +178,7 @@ class PodmanRuntime:
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         document = {"Name": spec.name, "Label": dict(spec.labels)}
         try:
-            with engine_errors(f"volume {spec.name}", conflict=True):
+            with engine_errors(f"volume {spec.name}", conflict=NameConflict):
                 return _volume_info(body(self._api.post("/volumes/create", data=json.dumps(document))))
         except NameConflict:
             # Docker hands back an existing volume of that name; so does labkit on Podman.
@@ -200,7 +201,7 @@ class PodmanRuntime:
         document = containers.create_document(spec, image, rlimits)
         what = f"container {spec.name}"
         try:
-            with engine_errors(what, conflict=True):
+            with engine_errors(what, conflict=NameConflict):
                 created = body(self._api.post("/containers/create", data=json.dumps(document)))
         except EngineError as exc:
             # libpod 4.3 answers a taken name with a 500, not a 409: ask whether it is taken.
@@ -422,6 +423,6 @@ def _guarded(response: Any, what: str) -> Iterator[str]:
     """
     try:
         with engine_errors(what):
-            yield from log_lines(response)
+            yield from lines(payload for _stream, payload in frames(response.raw.read))
     finally:
         response.close()
