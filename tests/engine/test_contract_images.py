@@ -41,7 +41,7 @@ def test_build_with_arg_label_target_and_progress(runtime: Runtime, lab: Lab, tm
             labels=dict(lab.labels),
             target="base",
         ),
-        on_progress=lines.append,
+        on_progress=lambda out: lines.append(out.line),
     )
 
     assert any("RUN echo" in line for line in lines), lines
@@ -73,7 +73,9 @@ def test_a_failing_build_raises_build_failed_with_its_step(
     lines: list[str] = []
 
     with pytest.raises(BuildFailed) as caught:
-        runtime.build_image(BuildSpec(context=tmp_path, tags=(ref,)), on_progress=lines.append)
+        runtime.build_image(
+            BuildSpec(context=tmp_path, tags=(ref,)), on_progress=lambda out: lines.append(out.line)
+        )
 
     assert "RUN echo about-to-fail" in caught.value.step
     assert any("about-to-fail" in line for line in caught.value.log_tail)

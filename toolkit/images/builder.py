@@ -8,7 +8,6 @@ image fails, the images built FROM it are reported "skipped: base failed" and th
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 import threading
@@ -28,7 +27,7 @@ from toolkit.images.containerfile import OS_IMAGE
 from toolkit.images.families import Base, get_base
 from toolkit.images.fingerprint import content_hash, labkit_version
 from toolkit.images.rendering import DEFAULT_NAMESPACE, image_tag, render_containerfile
-from toolkit.runtime.protocol import Runtime
+from toolkit.runtime.protocol import BuildOutput, Runtime
 from toolkit.runtime.specs import BuildSpec
 
 HASH_LABEL = "io.labkit.content-hash"
@@ -40,7 +39,6 @@ DEFAULT_WORKERS = 2
 
 EventKind = Literal["queued", "started", "step", "output", "built", "skipped", "failed"]
 Status = Literal["built", "skipped", "failed"]
-_STEP = re.compile(r"^\s*step\s+(\d+/\d+)\s*:\s*(.*)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -121,12 +119,6 @@ def missing_base_hint(base: Base) -> str:
     if base.bootstrappable:
         return f"run 'labkit images bootstrap {base.alias}' (no registry needed)"
     return f"pull {base.ref} where its registry is reachable, then 'labkit images load' it here"
-
-
-def _step_name(line: str) -> str:
-    """`Step 3/7 : RUN x` (Docker) and `STEP 3/7: RUN x` (Podman) both as `3/7 RUN x`."""
-    match = _STEP.match(line)
-    return f"{match.group(1)} {match.group(2)}" if match else line
 
 
 class CourseBuilder:
@@ -267,15 +259,13 @@ class CourseBuilder:
                     plan.replaced[name] = existing.id
             # Said only now: an up-to-date image is not "being built".
             self._emit(BuildEvent(name, tag, "started"))
-            step = ""
 
-            def progress(line: str) -> None:
-                nonlocal step
-                if _STEP.match(line):
-                    step = _step_name(line)
-                    self._emit(BuildEvent(name, tag, "step", time.monotonic() - started, step))
+            def progress(output: BuildOutput) -> None:
+                elapsed = time.monotonic() - started
+                if output.starts_step:
+                    self._emit(BuildEvent(name, tag, "step", elapsed, output.step))
                 else:
-                    self._emit(BuildEvent(name, tag, "output", time.monotonic() - started, step, line))
+                    self._emit(BuildEvent(name, tag, "output", elapsed, output.step, output.line))
 
             with tempfile.TemporaryDirectory(prefix=f"labkit-build-{name}-") as folder:
                 context = self._context(image, plan.rendered[name], Path(folder))
@@ -303,7 +293,7 @@ class CourseBuilder:
                 "failed",
                 time.monotonic() - started,
                 exc.message,
-                step=_step_name(exc.step),
+                step=exc.step,
                 log_tail=exc.log_tail,
             )
         except ToolkitError as exc:
@@ -311,24 +301,12 @@ class CourseBuilder:
         return ImageBuild(name, tag, "built", time.monotonic() - started, "", info.id, digest)
 
     def _discard(self, tag: str, digest: str) -> None:
-        """Remove what a failed or abandoned build left carrying its hash: the tag, if the
-        build got that far, and untagged images. Podman stamps a build's labels on every layer
-        it commits, so a build failing half-way would leave labkit-labelled images no one names.
+        """Remove the tag a failed or abandoned build got as far as making, if it carries this
+        build's hash. (A failed build leaves no labelled image otherwise: the runtime sees to it.)
         """
         with suppress(ToolkitError):  # not there, or the engine is gone: nothing more to do
             if self.runtime.inspect_image(tag).labels.get(HASH_LABEL) == digest:
                 self.runtime.remove_image(tag, force=True)
-        with suppress(ToolkitError):
-            left = [i.id for i in self.runtime.list_images({HASH_LABEL: digest}) if not i.tags]
-            while left:  # a layer goes once the layers built on it are gone
-                removed = []
-                for image_id in left:
-                    with suppress(ToolkitError):
-                        self.runtime.remove_image(image_id)
-                        removed.append(image_id)
-                if not removed:
-                    break
-                left = [i for i in left if i not in removed]
 
     @staticmethod
     def _context(image: CourseImage, rendered: str, folder: Path) -> Path:

@@ -8,6 +8,7 @@ callers never see which engine runs.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -26,7 +27,22 @@ from toolkit.runtime.specs import (
     VolumeSpec,
 )
 
-ProgressCallback = Callable[[str], None]
+
+@dataclass(frozen=True)
+class BuildOutput:
+    """One line of a build's output, read the same way on every engine.
+
+    `step` is the step the line belongs to, as "3/7 RUN apt-get update" whether the engine
+    printed "Step 3/7 : RUN ..." (Docker) or "STEP 3/7: RUN ..." (Podman); "" before the first.
+    `starts_step` marks the step's own heading line.
+    """
+
+    line: str
+    step: str = ""
+    starts_step: bool = False
+
+
+ProgressCallback = Callable[[BuildOutput], None]
 
 
 @runtime_checkable
@@ -56,7 +72,10 @@ class Runtime(Protocol):
     def list_images(self, labels: LabelSelector) -> list[ImageInfo]: ...
 
     def build_image(self, spec: BuildSpec, on_progress: ProgressCallback | None = None) -> ImageInfo:
-        """Build and tag an image, streaming output lines to on_progress; raises BuildFailed.
+        """Build and tag an image, streaming its output to on_progress; raises BuildFailed.
+
+        BuildFailed.step is the failing step as BuildOutput.step spells it. A failed build
+        leaves no image carrying the spec's labels behind.
 
         Images keep Docker's format, so a Containerfile's HEALTHCHECK survives on both engines.
         """

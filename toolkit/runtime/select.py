@@ -273,8 +273,3 @@ def connect(choice: EngineChoice) -> Runtime:
     from toolkit.runtime.podman.adapter import PodmanRuntime
 
     return PodmanRuntime(choice.socket)
-
-
-def open_runtime(flag: str | None = None) -> Runtime:
-    """Resolve the engine as the CLI does and connect to it."""
-    return connect(resolve_engine(flag))

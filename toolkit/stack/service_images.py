@@ -119,7 +119,7 @@ def _build_service_image(
         target=build.target,
     )
     try:
-        runtime.build_image(spec, on_progress=lambda line: emit(StackEvent("image-build", tag, line)))
+        runtime.build_image(spec, on_progress=lambda out: emit(StackEvent("image-build", tag, out.line)))
     except BuildFailed as exc:
         raise StackError(
             f"service {service.name}: its image {tag} did not build ({exc.message}); fix "

@@ -17,13 +17,15 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from typing import Any, Protocol
 
 from testcontainers.core.config import ConnectionMode, testcontainers_config
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.waiting_utils import WaitStrategy, WaitStrategyTarget
 
-from toolkit.errors import StackError
+from toolkit.errors import ContainerNotFound, EngineError, StackError
+from toolkit.runtime.docker import engine_errors
 from toolkit.runtime.select import EngineChoice
 from toolkit.stack.health import GaveUp, NotReady, WaitTimedOut, poll
 
@@ -41,6 +43,10 @@ def configure_testcontainers() -> None:
     testcontainers_config.ryuk_disabled = True
     testcontainers_config.tc_host_override = "localhost"
     testcontainers_config.connection_mode_override = ConnectionMode.docker_host
+
+
+class _RemovalInProgress(EngineError):
+    """A 409 on removal: the engine is removing the container already (a sweep got there)."""
 
 
 class LabContainer(DockerContainer):
@@ -99,20 +105,19 @@ class LabContainer(DockerContainer):
 
     def stop(self, force: bool = True, delete_volume: bool = True) -> None:
         """Kill and remove the container; one already gone (a sweep got there) is fine."""
-        import docker.errors
-
         if self._container is not None:
-            try:
-                self._container.kill()
-            except docker.errors.APIError:
-                pass  # not running, or gone
-            try:
-                self._container.remove(force=True, v=delete_volume)
-            except docker.errors.NotFound:
-                pass
-            except docker.errors.APIError as exc:
-                if exc.status_code != 409:  # "removal already in progress"
-                    raise
+            name = self._container.name
+            with suppress(EngineError):  # not running, or gone
+                with engine_errors(f"killing container {name}", socket=self.engine.socket):
+                    self._container.kill()
+            with suppress(ContainerNotFound, _RemovalInProgress):
+                with engine_errors(
+                    f"removing container {name}",
+                    socket=self.engine.socket,
+                    not_found=ContainerNotFound,
+                    conflict=_RemovalInProgress,
+                ):
+                    self._container.remove(force=True, v=delete_volume)
             self._container = None
         self.get_docker_client().client.close()
 
@@ -138,16 +143,19 @@ class LabWait(WaitStrategy):
         raise NotImplementedError
 
     def wait_until_ready(self, container: WaitStrategyTarget) -> None:
-        import docker.errors
-
         wrapped = container.get_wrapped_container()
+        engine: EngineChoice | None = getattr(container, "engine", None)
+        socket = engine.socket if engine is not None else ""
 
         def exited() -> None:
             try:
-                wrapped.reload()
-            except docker.errors.NotFound:
+                with engine_errors(
+                    f"inspecting container {wrapped.name}", socket=socket, not_found=ContainerNotFound
+                ):
+                    wrapped.reload()
+            except ContainerNotFound:
                 raise GaveUp("the container was removed") from None
-            except docker.errors.APIError as exc:
+            except EngineError as exc:
                 # Podman answers 500 to an inspect that races the container's exit ("read
                 # /proc/N/cgroup: no such process"): the next look sees it exited.
                 raise NotReady(f"inspect failed: {exc}") from exc
@@ -158,8 +166,9 @@ class LabWait(WaitStrategy):
         def attempt() -> None:
             exited()
             try:
-                self.probe(wrapped)
-            except docker.errors.APIError as exc:
+                with engine_errors(f"probing container {wrapped.name}", socket=socket):
+                    self.probe(wrapped)
+            except EngineError as exc:
                 exited()  # it stopped between the look and the probe: say so
                 raise NotReady(str(exc)) from exc
 
@@ -182,11 +191,10 @@ class LabWait(WaitStrategy):
 
 
 def _log_tail(wrapped: Any) -> tuple[str, ...]:
-    import docker.errors
-
     try:
-        text = wrapped.logs(tail=LOG_TAIL).decode(errors="replace")
-    except docker.errors.APIError:
+        with engine_errors(f"reading logs of {wrapped.name}"):
+            text = wrapped.logs(tail=LOG_TAIL).decode(errors="replace")
+    except EngineError:
         return ()
     return tuple(text.splitlines()[-LOG_TAIL:])
 

@@ -13,7 +13,7 @@ from toolkit.images.builder import HASH_LABEL, BuildEvent, CourseBuilder
 from toolkit.images.families import BASES
 from toolkit.images.status import list_course_images
 from toolkit.runtime.fake import FakeRuntime
-from toolkit.runtime.protocol import ProgressCallback
+from toolkit.runtime.protocol import BuildOutput, ProgressCallback
 from toolkit.runtime.specs import BuildSpec, ImageInfo
 
 from .helpers import small_catalog
@@ -84,13 +84,14 @@ def test_a_new_base_image_rebuilds_everything(tmp_path: Path, runtime: FakeRunti
 
 def test_a_failure_skips_its_dependents_and_the_rest_goes_on(tmp_path: Path, runtime: FakeRuntime) -> None:
     runtime.build_failures["labkit/a:debian-bookworm"] = BuildFailed(
-        "RUN false failed", step="Step 3/4 : RUN false", log_tail=("boom",)
+        "RUN false failed",
+        step="3/4 RUN false",
+        log_tail=("boom",),  # as adapters spell steps
     )
     events: list[BuildEvent] = []
     report = build_images(runtime, None, BASE, catalog=small_catalog(tmp_path), on_event=events.append)
     assert not report.ok
     a, b, c = report.get("a"), report.get("b"), report.get("c")
-    # Docker's "Step 3/4 : X" and Podman's "STEP 3/4: X" read the same in a report.
     assert (a.status, a.step, a.log_tail) == ("failed", "3/4 RUN false", ("boom",))
     assert b.label == "skipped: base failed"
     assert c.status == "built"
@@ -142,9 +143,9 @@ class _Overlapping(FakeRuntime):
             self.most = max(self.most, self.running)
         try:
             if on_progress:
-                on_progress("Step 1/2 : FROM x")
-                on_progress("STEP 2/2: RUN true")
-                on_progress("some output")
+                on_progress(BuildOutput("Step 1/2 : FROM x", "1/2 FROM x", starts_step=True))
+                on_progress(BuildOutput("STEP 2/2: RUN true", "2/2 RUN true", starts_step=True))
+                on_progress(BuildOutput("some output", "2/2 RUN true"))
             if spec.tags[0].split("/")[1].startswith(("c1", "c2")):
                 self.barrier.wait()  # the first two independent images must overlap
             return super().build_image(spec, on_progress)

@@ -85,7 +85,7 @@ def test_build_json_then_list_json(tmp_path: Path, engine: FakeRuntime) -> None:
 def test_a_failed_build_shows_its_step_and_exits_1(tmp_path: Path, engine: FakeRuntime) -> None:
     folder = write_course(tmp_path)
     engine.build_failures["labkit/a:debian-bookworm"] = BuildFailed(
-        "boom", step="Step 4/4 : RUN cat /etc/motd", log_tail=("cat: /etc/motd: no such file",)
+        "boom", step="4/4 RUN cat /etc/motd", log_tail=("cat: /etc/motd: no such file",)
     )
     result = runner.invoke(app, ["build", "--all", "--images-dir", str(folder)])
     assert result.exit_code == 1

@@ -48,7 +48,7 @@ from toolkit.runtime.docker.convert import (
     network_info,
     volume_info,
 )
-from toolkit.runtime.docker.errors import docker_errors
+from toolkit.runtime.docker.errors import engine_errors
 from toolkit.runtime.docker.exec import run_exec
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
@@ -67,6 +67,7 @@ from toolkit.runtime.specs import (
     VolumeInfo,
     VolumeSpec,
 )
+from toolkit.runtime.streams import lines
 
 
 class DockerRuntime:
@@ -94,7 +95,7 @@ class DockerRuntime:
         conflict: type[EngineError] = EngineError,
     ) -> AbstractContextManager[None]:
         """Turn docker-py's and requests' exceptions into toolkit errors, by type and status."""
-        return docker_errors(self._socket, action, not_found, conflict)
+        return engine_errors(action, socket=self._socket, not_found=not_found, conflict=conflict)
 
     def info(self) -> EngineInfo:
         with self._errors("reading Docker's version"):
@@ -342,15 +343,9 @@ class DockerRuntime:
                 container, stream=True, follow=follow, tail="all" if tail is None else tail
             )
         try:
-            pending = b""
             with self._errors(f"reading logs of {container}", ContainerNotFound):
-                for block in stream:
-                    pending += block
-                    *lines, pending = pending.split(b"\n")
-                    for line in lines:
-                        yield line.decode(errors="replace").rstrip("\r")
-            if pending:
-                yield pending.decode(errors="replace")
+                # docker-py has already taken the frames apart: the blocks are their payloads.
+                yield from lines(stream)
         finally:
             stream.close()
 

@@ -1,24 +1,24 @@
-"""Image builds on Docker's classic builder: a BuildSpec in, progress lines and BuildFailed out.
+"""Image builds on Docker's classic builder: a BuildSpec in, BuildOutput events and BuildFailed out.
 
-The build endpoint streams JSON chunks; this module splits them into lines for `on_progress`,
-remembers the last `Step n/m` line and a tail of the log, so a failure says where it happened.
+The build endpoint streams JSON chunks; this module splits them into lines and hands them to a
+`BuildLog`, which knows the step (`Step n/m : X`) and the log's tail, so a failure says where
+it happened.
 """
 
 from __future__ import annotations
 
-import collections
 import re
 from typing import Any
 
 import docker.errors
 
 from toolkit.errors import BuildFailed
-from toolkit.runtime.docker.errors import docker_errors
+from toolkit.runtime.build_output import BuildLog
+from toolkit.runtime.docker.errors import engine_errors
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import BuildSpec
 
-_STEP = re.compile(r"^Step \d+/\d+ : ")
-_LOG_TAIL = 20
+_HEADING = re.compile(r"^Step (\d+/\d+) : (.*)$")
 
 
 def containerfile(spec: BuildSpec) -> str:
@@ -38,18 +38,9 @@ def run_build(api: Any, socket: str, spec: BuildSpec, on_progress: ProgressCallb
 
     `socket` is the daemon's socket path, for the error messages. Raises BuildFailed.
     """
-    tail: collections.deque[str] = collections.deque(maxlen=_LOG_TAIL)
-    step, error, image_id, pending = "", "", "", ""
-
-    def emit(line: str) -> None:
-        nonlocal step
-        if _STEP.match(line):
-            step = line
-        tail.append(line)
-        if on_progress is not None:
-            on_progress(line)
-
-    with docker_errors(socket, f"building {spec.tags[0]}"):
+    log = BuildLog(_HEADING, on_progress)
+    error, image_id, pending = "", "", ""
+    with engine_errors(f"building {spec.tags[0]}", socket=socket):
         try:
             for chunk in api.build(
                 path=str(spec.context),
@@ -67,22 +58,22 @@ def run_build(api: Any, socket: str, spec: BuildSpec, on_progress: ProgressCallb
                 pending += chunk.get("stream", "")
                 *lines, pending = pending.split("\n")
                 for line in lines:
-                    emit(line.rstrip("\r"))
+                    log.line(line.rstrip("\r"))
                 if chunk.get("status"):
-                    emit(f"{chunk['status']} {chunk.get('progress', '')}".rstrip())
+                    log.line(f"{chunk['status']} {chunk.get('progress', '')}".rstrip())
                 if "error" in chunk:
                     error = (chunk.get("errorDetail") or {}).get("message") or chunk["error"]
                 image_id = (chunk.get("aux") or {}).get("ID", image_id)
         except docker.errors.APIError as exc:  # refused before any step ran (bad Containerfile path)
             error = str(exc.explanation or exc)
         if pending:
-            emit(pending)
+            log.line(pending)
         if error:
-            tail.append(error)
-            at = f" at {step!r}" if step else ""
+            log.tail.append(error)
+            at = f" at {log.step_line!r}" if log.step_line else ""
             raise BuildFailed(
                 f"building {spec.tags[0]} failed{at}: {error}; fix the Containerfile and rebuild",
-                step=step,
-                log_tail=list(tail),
+                step=log.step,
+                log_tail=list(log.tail),
             )
     return image_id

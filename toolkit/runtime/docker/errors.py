@@ -1,6 +1,6 @@
 """The one place where docker-py's and requests' errors become labkit's.
 
-Every engine call the Docker adapter makes runs inside `docker_errors`, which maps exception types
+Every engine call the Docker adapter makes runs inside `engine_errors`, which maps exception types
 and HTTP status codes (never message text) to `toolkit.errors`.
 """
 
@@ -34,17 +34,20 @@ _HINTS: dict[type[NotFound], str] = {
 
 
 @contextlib.contextmanager
-def docker_errors(
-    socket: str,
+def engine_errors(
     action: str,
+    *,
+    socket: str = "",
     not_found: type[NotFound] = NotFound,
     conflict: type[EngineError] = EngineError,
 ) -> Iterator[None]:
     """Turn docker-py's and requests' exceptions into toolkit errors, by type and status.
 
+    The same shape as the Podman adapter's `engine_errors`.
+
     Args:
-        socket: the daemon's socket path, named in the message when the daemon is gone.
         action: what was being done, for the message ("removing container web-1").
+        socket: the daemon's socket path, named in the message when the daemon is gone.
         not_found: the NotFound subclass a 404 stands for here.
         conflict: what a 409 stands for here (NameConflict on creation, else a refusal).
     """
@@ -70,7 +73,7 @@ def docker_errors(
             f"{action}: Docker stopped answering at {socket}; restart dockerd and retry"
         ) from exc
     except FileNotFoundError as exc:
-        if os.path.exists(socket):
+        if not socket or os.path.exists(socket):
             raise
         raise EngineGone(f"{action}: Docker's socket {socket} is gone; restart dockerd") from exc
     except docker.errors.DockerException as exc:

@@ -5,10 +5,12 @@ containers.py   specs into libpod's SpecGenerator, inspect documents into specs
 images.py       images under Docker's names, built in Docker's format
 labels.py       build labels on the final image only, as Docker puts them
 network.py      networks that behave like Docker's user-defined bridges
+volumes.py      volumes; a taken name hands the volume back, as on Docker
+health.py       health probes run on demand (Podman runs none without systemd)
 masquerade.py   no masquerade for traffic that stays on a labkit bridge
 refs.py         image references read as Docker reads them
 users.py        the exec user spelled so that it gets Docker's capabilities
-exec.py         libpod's multiplexed exec and log streams
+exec.py         exec sessions created and their streams opened (the rest: ../streams.py)
 errors.py       podman-py's errors into labkit's, in one context manager
 """
 

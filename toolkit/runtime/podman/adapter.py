@@ -18,13 +18,11 @@ import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from functools import partial
 from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
-import requests
 from podman import PodmanClient
 
 from toolkit.errors import (
@@ -33,14 +31,15 @@ from toolkit.errors import (
     EngineGone,
     EngineUnavailable,
     NameConflict,
-    VolumeNotFound,
 )
 from toolkit.runtime.podman import containers, users
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
-from toolkit.runtime.podman.exec import log_lines, run_exec
+from toolkit.runtime.podman.exec import run_exec
+from toolkit.runtime.podman.health import run_probe
 from toolkit.runtime.podman.images import PodmanImages
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
+from toolkit.runtime.podman.volumes import PodmanVolumes
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
@@ -57,6 +56,7 @@ from toolkit.runtime.specs import (
     VolumeInfo,
     VolumeSpec,
 )
+from toolkit.runtime.streams import frames, lines
 
 _HTTP_NOT_MODIFIED = 304
 _INSPECT_ATTEMPTS = 3
@@ -76,6 +76,7 @@ class PodmanRuntime:
         self._api = self._client.api
         self._host: JSON | None = None
         self._images = PodmanImages(self._api)
+        self._volumes = PodmanVolumes(self._api)
         self._networks_helper: PodmanNetworks | None = None
         self._default_rlimits: dict[str, tuple[int, int]] | None = None
         # (container id, requested user) -> the user to exec as; see users.py
@@ -175,23 +176,13 @@ class PodmanRuntime:
 
     # ------------------------------------------------------------ volumes
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
-        document = {"Name": spec.name, "Label": dict(spec.labels)}
-        try:
-            with engine_errors(f"volume {spec.name}", conflict=True):
-                return _volume_info(body(self._api.post("/volumes/create", data=json.dumps(document))))
-        except NameConflict:
-            # Docker hands back an existing volume of that name; so does labkit on Podman.
-            with engine_errors(f"volume {spec.name}", not_found=VolumeNotFound):
-                return _volume_info(body(self._api.get(f"/volumes/{spec.name}/json")))
+        return self._volumes.create(spec)
 
     def remove_volume(self, name: str, force: bool = False) -> None:
-        with engine_errors(f"volume {name}", not_found=VolumeNotFound):
-            check(self._api.delete(f"/volumes/{name}", params={"force": force}))
+        self._volumes.remove(name, force)
 
     def list_volumes(self, labels: LabelSelector) -> list[VolumeInfo]:
-        params = {"filters": json.dumps({"label": label_filters(labels)})} if labels else None
-        with engine_errors("volumes"):
-            return [_volume_info(v) for v in body(self._api.get("/volumes/json", params=params)) or []]
+        return self._volumes.find(labels)
 
     # ------------------------------------------------------------ containers
     def create_container(self, spec: ContainerSpec) -> str:
@@ -200,7 +191,7 @@ class PodmanRuntime:
         document = containers.create_document(spec, image, rlimits)
         what = f"container {spec.name}"
         try:
-            with engine_errors(what, conflict=True):
+            with engine_errors(what, conflict=NameConflict):
                 created = body(self._api.post("/containers/create", data=json.dumps(document)))
         except EngineError as exc:
             # libpod 4.3 answers a taken name with a 500, not a 409: ask whether it is taken.
@@ -339,32 +330,7 @@ class PodmanRuntime:
         return users.file_from_archive(response.content)
 
     def run_healthcheck(self, container: str) -> HealthProbe:
-        check_spec = containers.container_healthcheck(self._inspect(container))
-        if check_spec is None:
-            raise EngineError(f"container {container} has no healthcheck; add one to its image or service")
-        what = f"healthcheck of container {container}"
-        started = datetime.now(UTC)
-        try:
-            with engine_errors(what, not_found=ContainerNotFound):
-                # libpod runs one probe and stores its result; the response omits the output.
-                # Podman 4.3 lets a slow probe run to its end (then records it as timed out);
-                # labkit stops waiting shortly after the probe's timeout, as Docker does.
-                check(self._api.get(f"/containers/{container}/healthcheck", timeout=check_spec.timeout + 2))
-        except EngineGone as exc:
-            if not _timed_out(exc):
-                raise
-            # Docker counts a probe that times out as failed with exit code -1.
-            return HealthProbe(False, -1, f"healthcheck timed out after {check_spec.timeout:g} s")
-        except EngineError:
-            # A probe past its timeout is a 500, yet Podman has recorded it as failed: use that.
-            probe = containers.last_probe(self._inspect(container), since=started)
-            if probe is None:
-                raise
-            return probe
-        probe = containers.last_probe(self._inspect(container), since=started)
-        if probe is None:
-            raise EngineError(f"{what}: podman ran the probe but recorded no result")
-        return probe
+        return run_probe(self._api, container, self._inspect)
 
     # ------------------------------------------------------------ helpers
     def _inspect(self, container: str) -> JSON:
@@ -397,24 +363,6 @@ class PodmanRuntime:
         return self._default_rlimits
 
 
-def _timed_out(exc: BaseException) -> bool:
-    """Whether a read timeout of ours, not a lost engine, is behind this error."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, requests.exceptions.Timeout):
-            return True
-        cause = cause.__cause__
-    return False
-
-
-def _volume_info(document: JSON) -> VolumeInfo:
-    return VolumeInfo(
-        name=str(document.get("Name", "")),
-        labels=dict(document.get("Labels") or {}),
-        mountpoint=str(document.get("Mountpoint", "")),
-    )
-
-
 def _guarded(response: Any, what: str) -> Iterator[str]:
     """The log stream's lines, its errors in labkit's hierarchy, its connection closed at the end.
 
@@ -422,6 +370,6 @@ def _guarded(response: Any, what: str) -> Iterator[str]:
     """
     try:
         with engine_errors(what):
-            yield from log_lines(response)
+            yield from lines(payload for _stream, payload in frames(response.raw.read))
     finally:
         response.close()

@@ -19,7 +19,6 @@ from toolkit.errors import (
     EngineError,
     EngineGone,
     ImageNotFound,
-    NameConflict,
     NotFound,
 )
 
@@ -32,10 +31,13 @@ HTTP_CONFLICT = 409
 _SOCKET_IN_URL = re.compile(r"http://([^/]+)/")
 
 
-def _gone(what: str, exc: Exception) -> EngineGone:
+def _gone(what: str, exc: Exception, socket: str) -> EngineGone:
     """The engine stopped answering: said with its socket and the way back, not the SDK's URL."""
     found = _SOCKET_IN_URL.search(str(exc))
-    where = f" at {unquote(found.group(1))}" if found and "%2F" in found.group(1) else ""
+    if socket:
+        where = f" at {socket}"
+    else:
+        where = f" at {unquote(found.group(1))}" if found and "%2F" in found.group(1) else ""
     return EngineGone(
         f"{what}: Podman stopped answering{where}; restart its API service "
         "(scripts/provision-engines does) and retry"
@@ -51,15 +53,23 @@ def _reason(exc: podman_errors.APIError) -> str:
 
 @contextmanager
 def engine_errors(
-    what: str, *, not_found: type[NotFound] = NotFound, conflict: bool = False
+    what: str,
+    *,
+    socket: str = "",
+    not_found: type[NotFound] = NotFound,
+    conflict: type[EngineError] = EngineError,
 ) -> Iterator[None]:
     """Turn podman-py errors raised inside the block into toolkit errors.
 
+    The same shape as the Docker adapter's `engine_errors`.
+
     Args:
         what: the resource or operation, for the message ("container web-1").
+        socket: the service's socket path, for the message when it is gone (else read from
+            the SDK's URL).
         not_found: the NotFound subclass a 404 stands for here.
-        conflict: a 409 means the name is taken (creation); elsewhere a 409 is a refusal
-            ("container is not running"), reported as EngineError.
+        conflict: what a 409 stands for here: NameConflict on creation; elsewhere a 409 is a
+            refusal ("container is not running"), reported as EngineError.
     """
     try:
         yield
@@ -69,12 +79,12 @@ def engine_errors(
         raise not_found(f"{what}: {_reason(exc)}") from exc
     except podman_errors.APIError as exc:
         if exc.status_code is None:  # the SDK wraps connection failures without a response
-            raise _gone(what, exc) from exc
-        if exc.status_code == HTTP_CONFLICT and conflict:
-            raise NameConflict(f"{what}: {_reason(exc)}") from exc
+            raise _gone(what, exc, socket) from exc
+        if exc.status_code == HTTP_CONFLICT:
+            raise conflict(f"{what}: {_reason(exc)}") from exc
         raise EngineError(f"{what}: {_reason(exc)}") from exc
     except requests.exceptions.RequestException as exc:  # a stream broken mid-way
-        raise _gone(what, exc) from exc
+        raise _gone(what, exc, socket) from exc
 
 
 def check(response: Any, not_found: type[podman_errors.APIError] = podman_errors.NotFound) -> Any:

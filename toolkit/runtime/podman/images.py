@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
 import tarfile
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from podman.api import APIClient
 
-from toolkit.errors import BuildFailed, EngineError, ImageNotFound
+from toolkit.errors import BuildFailed, EngineError, ImageNotFound, ToolkitError
+from toolkit.runtime.build_output import BuildLog
 from toolkit.runtime.podman import refs as podman_refs
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman.labels import CONTAINERFILE as LABEL_CONTAINERFILE
@@ -27,8 +28,7 @@ from toolkit.runtime.specs import BuildSpec, HealthcheckSpec, ImageInfo, LabelSe
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 # Buildah stamps this on every image it builds; Docker's images don't carry it.
 BUILDAH_LABEL = "io.buildah.version"
-LOG_TAIL = 20
-_STEP = re.compile(r"^STEP \d+/\d+")
+_HEADING = re.compile(r"^STEP (\d+/\d+):\s*(.*)$")
 _IMAGE_ID = re.compile(r"^[0-9a-f]{64}$")
 _NANOSECONDS = 1e9
 
@@ -79,6 +79,29 @@ class PodmanImages:
         return found
 
     def build(self, spec: BuildSpec, on_progress: ProgressCallback | None) -> ImageInfo:
+        try:
+            return self._build(spec, on_progress)
+        except BuildFailed:
+            with contextlib.suppress(ToolkitError):  # the build's own error is the one to tell
+                self._discard_labelled(spec.labels)
+            raise
+
+    def _discard_labelled(self, labels: Mapping[str, str]) -> None:
+        """Remove the untagged images a failed build left carrying its labels, as Docker leaves
+        none: should Podman stamp them on a layer (labels.py says when it did), no one names it.
+        """
+        left = [i.id for i in self.find(labels) if not i.tags] if labels else []
+        while left:  # a layer goes once the layers built on it are gone
+            removed = []
+            for image_id in left:
+                with contextlib.suppress(EngineError):
+                    self.remove(image_id, force=False)
+                    removed.append(image_id)
+            if not removed:
+                break
+            left = [i for i in left if i not in removed]
+
+    def _build(self, spec: BuildSpec, on_progress: ProgressCallback | None) -> ImageInfo:
         context, containerfile = _context_archive(spec)
         tags = [podman_refs.qualify(tag) for tag in spec.tags]
         # Build labels go on the final image only, as Docker's do (labels.py says why):
@@ -282,8 +305,7 @@ def healthcheck_spec(document: JSON | None) -> HealthcheckSpec | None:
 
 def _follow_build(lines: Iterator[Any], tags: str, on_progress: ProgressCallback | None) -> str:
     """Stream the build's output to on_progress; return the image id or raise BuildFailed."""
-    tail: deque[str] = deque(maxlen=LOG_TAIL)
-    step = ""
+    log = BuildLog(_HEADING, on_progress)
     image_id = ""
     for raw in lines:
         if not raw:
@@ -291,25 +313,21 @@ def _follow_build(lines: Iterator[Any], tags: str, on_progress: ProgressCallback
         message: JSON = json.loads(raw)
         if "error" in message:
             error = str(message["error"]).strip()
-            tail.append(error)
+            log.tail.append(error)
             raise BuildFailed(
-                f"build of {tags} failed at {step or 'its start'}: {error}",
-                step=step,
-                log_tail=list(tail),
+                f"build of {tags} failed at {log.step_line or 'its start'}: {error}",
+                step=log.step,
+                log_tail=list(log.tail),
             )
         for line in str(message.get("stream", "")).splitlines():
             line = line.rstrip()
             if not line:
                 continue
-            tail.append(line)
-            if _STEP.match(line):
-                step = line
             if _IMAGE_ID.match(line):
                 image_id = line
-            if on_progress is not None:
-                on_progress(line)
+            log.line(line)
     if not image_id:
-        raise BuildFailed(f"build of {tags} ended without an image", step=step, log_tail=list(tail))
+        raise BuildFailed(f"build of {tags} ended without an image", step=log.step, log_tail=list(log.tail))
     return image_id
 
 

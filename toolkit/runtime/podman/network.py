@@ -6,7 +6,7 @@ import json
 
 from podman.api import APIClient
 
-from toolkit.errors import NetworkNotFound
+from toolkit.errors import NameConflict, NetworkNotFound
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.specs import LabelSelector, NetworkInfo, NetworkSpec
@@ -42,7 +42,7 @@ class PodmanNetworks:
             if spec.gateway:
                 subnet["gateway"] = spec.gateway
             document["subnets"] = [subnet]
-        with engine_errors(f"network {spec.name}", conflict=True):
+        with engine_errors(f"network {spec.name}", conflict=NameConflict):
             created = body(self._api.post("/networks/create", data=json.dumps(document)))
         if not spec.internal:  # internal networks have no gateway and no masquerade rules
             try:
