@@ -1,17 +1,28 @@
 """An in-memory engine for unit tests: the Runtime protocol with no containers behind it.
 
 Nothing runs. A test scripts what containers do: `on_healthcheck` answers probes,
-`exit_container` ends one, `on_exec` answers commands, `log_lines` holds their output. Names,
-labels, conflicts and not-found errors behave as the real adapters' do.
+`exit_container` ends one, `on_exec` answers commands (`execs` records them), `log_lines` holds
+their output. Where tests lean on the engine, the fake does what both engines do through
+labkit's adapters, and the contract suite (tests/engine/test_contract*.py) holds it to that:
+names, labels, conflicts and not-found errors; images found and removed by id, and kept while a
+container uses them; engine-chosen subnets, overlapping subnets and bad static addresses
+refused (fake_addresses.py); an exit code kept until the container starts again.
+
+`FakeRuntime("podman")` shows what still differs above the seam: Podman's subnet pool and
+gateways, static addresses Docker refuses, networks that stay while a stopped container names
+them, `unhealthy` after `retries` failed probes, a forced removal by id refused while several
+tags name the image, and the exec user spelled for Podman (podman/users.py). The engines'
+default networks (`bridge`, `podman`) are not listed; their subnets are taken all the same.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network
 from pathlib import Path
 
 from toolkit.errors import (
@@ -23,6 +34,7 @@ from toolkit.errors import (
     NetworkNotFound,
     VolumeNotFound,
 )
+from toolkit.runtime import fake_addresses as addresses
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
@@ -30,9 +42,11 @@ from toolkit.runtime.specs import (
     ContainerSpec,
     ContainerState,
     EngineInfo,
+    EngineName,
     ExecResult,
     HealthcheckSpec,
     HealthProbe,
+    HealthStatus,
     ImageInfo,
     LabelSelector,
     NetworkInfo,
@@ -42,46 +56,80 @@ from toolkit.runtime.specs import (
 )
 
 HealthScript = Callable[[str], HealthProbe]  # container name -> the probe's result
-ExecScript = Callable[[str, Sequence[str]], ExecResult]
+ExecScript = Callable[[str, Sequence[str]], ExecResult]  # container name, argv -> the result
+_STOPPED_BY_SIGNAL = {"SIGTERM": 143, "SIGKILL": 137}
 
 
 def _matches(labels: Mapping[str, str], selector: LabelSelector) -> bool:
     return all(key in labels and (value is None or labels[key] == value) for key, value in selector.items())
 
 
+def _is_root(user: str) -> bool:
+    return user.split(":", 1)[0] in ("", "root", "0")
+
+
+@dataclass(frozen=True)
+class ExecCall:
+    """One exec the fake answered, as the caller asked for it."""
+
+    container: str  # the container's name
+    argv: tuple[str, ...]
+    user: str | None
+    env: Mapping[str, str] | None
+    workdir: str | None
+    timeout: float | None
+
+
+@dataclass
+class FakeImage:
+    id: str
+    labels: dict[str, str]
+    healthcheck: HealthcheckSpec | None = None
+
+
 @dataclass
 class FakeContainer:
     id: str
     spec: ContainerSpec
+    image_id: str
     state: ContainerState = ContainerState.CREATED
     exit_code: int | None = None
     ips: dict[str, str] = field(default_factory=dict)
-    health: str | None = None
+    health: HealthStatus | None = None
+    failed_probes: int = 0
     log_lines: list[str] = field(default_factory=list)
 
 
 class FakeRuntime:
-    """The Runtime protocol, in memory. Thread-safe enough for the orchestrator's pool."""
+    """The Runtime protocol, in memory. Thread-safe enough for the orchestrator's pool.
 
-    def __init__(self, name: str = "docker") -> None:
-        self._name = name
+    `flavour` is the engine it behaves as; `name` what it calls itself (the flavour unless a
+    test wants to see its own name reported).
+    """
+
+    def __init__(self, flavour: EngineName = "docker", *, name: str | None = None) -> None:
+        self._flavour: EngineName = flavour
+        self._name = name or flavour
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self.images: dict[str, ImageInfo] = {}
+        self._images: dict[str, FakeImage] = {}  # by id
+        self._tags: dict[str, str] = {}  # reference -> image id
         self.networks: dict[str, NetworkInfo] = {}
+        self._configured_subnets: set[str] = set()  # networks whose subnet the caller chose
         self.volumes: dict[str, VolumeInfo] = {}
         self.containers: dict[str, FakeContainer] = {}  # by name
         self.on_healthcheck: HealthScript = lambda name: HealthProbe(True, 0, "")
         self.on_exec: ExecScript = lambda name, argv: ExecResult(0, "", "")
         self.build_failures: dict[str, BuildFailed] = {}  # tag -> the error its build raises
         self.calls: list[str] = []  # "create_container web", ... in call order
+        self.execs: list[ExecCall] = []
 
     @property
     def name(self) -> str:
         return self._name
 
     def info(self) -> EngineInfo:
-        return EngineInfo("podman" if self._name == "podman" else "docker", "0-fake", "0", False, "")
+        return EngineInfo(self._flavour, "0-fake", "0", False, "")
 
     def close(self) -> None:
         pass
@@ -91,9 +139,39 @@ class FakeRuntime:
             self.calls.append(call)
 
     def _new_id(self) -> str:
-        return f"{next(self._ids):064x}"
+        # Ids look like the engines' (64 hex digits, no shared prefix), so short ids work.
+        return hashlib.sha256(f"fake-{next(self._ids)}".encode()).hexdigest()
 
     # ------------------------------------------------------------ images
+    def _image_id(self, ref: str) -> str:
+        """The id `ref` names: a tag, or an image id (`sha256:` optional) or a prefix of one."""
+        with self._lock:
+            if ref in self._tags:
+                return self._tags[ref]
+            digits = ref.removeprefix("sha256:")
+            if len(digits) >= 1 and all(c in "0123456789abcdef" for c in digits):
+                found = [i for i in self._images if i.removeprefix("sha256:").startswith(digits)]
+                if len(found) == 1:
+                    return found[0]
+                if found:
+                    raise EngineError(f"image id prefix {ref} is ambiguous")
+        raise ImageNotFound(f"no image {ref}; build, load or import it first")
+
+    def _image_info(self, image_id: str) -> ImageInfo:
+        image = self._images[image_id]
+        tags = tuple(tag for tag, tagged in self._tags.items() if tagged == image_id)
+        return ImageInfo(id=image.id, tags=tags, labels=dict(image.labels), healthcheck=image.healthcheck)
+
+    def _store_image(
+        self, refs: Sequence[str], labels: Mapping[str, str], check: HealthcheckSpec | None
+    ) -> ImageInfo:
+        with self._lock:
+            image = FakeImage(f"sha256:{self._new_id()}", dict(labels), check)
+            self._images[image.id] = image
+            for ref in refs:
+                self._tags[ref] = image.id  # a tag moves to the new image, as on both engines
+            return self._image_info(image.id)
+
     def add_image(
         self,
         ref: str,
@@ -102,42 +180,56 @@ class FakeRuntime:
         labels: Mapping[str, str] | None = None,
     ) -> ImageInfo:
         """Put an image in the store (a test's stand-in for import or pull)."""
-        info = ImageInfo(
-            id=f"sha256:{self._new_id()}", tags=(ref,), labels=dict(labels or {}), healthcheck=healthcheck
-        )
-        self.images[ref] = info
-        return info
+        return self._store_image((ref,), labels or {}, healthcheck)
 
     def image_exists(self, ref: str) -> bool:
-        return ref in self.images
+        try:
+            self._image_id(ref)
+        except ImageNotFound:
+            return False
+        return True
 
     def inspect_image(self, ref: str) -> ImageInfo:
-        try:
-            return self.images[ref]
-        except KeyError:
-            raise ImageNotFound(f"no image {ref}") from None
+        with self._lock:
+            return self._image_info(self._image_id(ref))
 
     def list_images(self, labels: LabelSelector) -> list[ImageInfo]:
-        # One image can be stored under several tags: list it once, by id.
-        unique = {image.id: image for image in self.images.values()}
-        return [image for image in unique.values() if _matches(image.labels, labels)]
+        with self._lock:
+            # One image can be stored under several tags (or none): listed once, by id.
+            return [
+                self._image_info(i) for i, image in self._images.items() if _matches(image.labels, labels)
+            ]
 
     def build_image(self, spec: BuildSpec, on_progress: ProgressCallback | None = None) -> ImageInfo:
         self._record(f"build_image {','.join(spec.tags)}")
         for tag in spec.tags:
             if tag in self.build_failures:
                 raise self.build_failures[tag]
-        info = ImageInfo(id=f"sha256:{self._new_id()}", tags=spec.tags, labels=dict(spec.labels))
-        for tag in spec.tags:
-            self.images[tag] = info
-        return info
+        return self._store_image(spec.tags, spec.labels, None)
 
     def tag_image(self, ref: str, new_ref: str) -> None:
-        self.images[new_ref] = self.inspect_image(ref)
+        with self._lock:
+            self._tags[new_ref] = self._image_id(ref)
 
     def remove_image(self, ref: str, force: bool = False) -> None:
-        self.inspect_image(ref)
-        del self.images[ref]
+        """Untag, or remove the image once no tag names it; refuse what both engines refuse."""
+        with self._lock:
+            image_id = self._image_id(ref)
+            tags = [tag for tag, tagged in self._tags.items() if tagged == image_id]
+            by_tag = ref in self._tags
+            if by_tag and len(tags) > 1:
+                del self._tags[ref]  # the image keeps its other names
+                return
+            if not by_tag and len(tags) > 1 and (not force or self._flavour == "podman"):
+                # Docker removes every tag when forced; labkit's Podman adapter refuses.
+                raise EngineError(f"image {ref} is named by several tags ({', '.join(tags)}): remove them")
+            users = [c.spec.name for c in self.containers.values() if c.image_id == image_id]
+            if users and not force:
+                raise EngineError(f"image {ref} is used by container {users[0]}: remove it first")
+            for tag in tags:
+                del self._tags[tag]
+            if not users:  # forced while a container uses it: the name goes, the image stays
+                del self._images[image_id]
 
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         raise EngineError("the fake engine cannot save images")
@@ -156,13 +248,31 @@ class FakeRuntime:
         return self.add_image(ref, labels=dict(labels or {}))
 
     # ------------------------------------------------------------ networks
+    def _taken_subnets(self) -> list[IPv4Network]:
+        taken = [addresses.DEFAULT_NETWORK[self._flavour][1]]
+        taken += [IPv4Network(n.subnet) for n in self.networks.values() if n.subnet]
+        return taken
+
     def create_network(self, spec: NetworkSpec) -> NetworkInfo:
         with self._lock:
             self._record(f"create_network {spec.name}")
             if spec.name in self.networks:
                 raise NameConflict(f"network {spec.name} exists")
+            gateway = spec.gateway
+            if spec.subnet:
+                subnet = addresses.parse_subnet(spec.subnet, spec.name)
+                addresses.check_gateway(subnet, gateway, spec.name)
+                addresses.check_free(subnet, self._taken_subnets(), spec.name)
+                if gateway is None and self._flavour == "podman":
+                    gateway = addresses.first_host(subnet)
+                self._configured_subnets.add(spec.name)
+            else:
+                if gateway is not None:
+                    raise EngineError(f"creating network {spec.name}: a gateway needs a subnet")
+                subnet = addresses.pick_subnet(self._flavour, self._taken_subnets(), spec.name)
+                gateway = addresses.first_host(subnet)
             info = NetworkInfo(
-                self._new_id(), spec.name, spec.subnet, spec.gateway, spec.internal, dict(spec.labels)
+                self._new_id(), spec.name, str(subnet), gateway, spec.internal, dict(spec.labels)
             )
             self.networks[spec.name] = info
             return info
@@ -177,9 +287,18 @@ class FakeRuntime:
         with self._lock:
             self._record(f"remove_network {name}")
             self.inspect_network(name)
-            if any(name in c.ips for c in self.containers.values()):
-                raise EngineError(f"network {name} has active endpoints")
+            # Docker refuses while a running container is attached; Podman while any container
+            # (created or stopped too) names the network.
+            attached = [
+                c.spec.name
+                for c in self.containers.values()
+                if name in c.ips
+                or (self._flavour == "podman" and any(a.network == name for a in c.spec.networks))
+            ]
+            if attached:
+                raise EngineError(f"network {name} is used by container {attached[0]}")
             del self.networks[name]
+            self._configured_subnets.discard(name)
 
     def list_networks(self, labels: LabelSelector) -> list[NetworkInfo]:
         return [n for n in list(self.networks.values()) if _matches(n.labels, labels)]
@@ -188,8 +307,8 @@ class FakeRuntime:
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         with self._lock:
             self._record(f"create_volume {spec.name}")
-            info = self.volumes.setdefault(spec.name, VolumeInfo(spec.name, dict(spec.labels)))
-            return info
+            # An existing volume of that name is handed back, labels unchanged, as Docker does.
+            return self.volumes.setdefault(spec.name, VolumeInfo(spec.name, dict(spec.labels)))
 
     def remove_volume(self, name: str, force: bool = False) -> None:
         with self._lock:
@@ -215,10 +334,10 @@ class FakeRuntime:
             self._record(f"create_container {spec.name}")
             if spec.name in self.containers:
                 raise NameConflict(f"container {spec.name} exists")
-            self.inspect_image(spec.image)
+            image_id = self._image_id(spec.image)
             for attachment in spec.networks:
                 self.inspect_network(attachment.network)
-            record = FakeContainer(self._new_id(), spec)
+            record = FakeContainer(self._new_id(), spec, image_id)
             self.containers[spec.name] = record
             return record.id
 
@@ -226,35 +345,64 @@ class FakeRuntime:
         with self._lock:
             record = self._find(container)
             self._record(f"start_container {record.spec.name}")
+            if record.state is ContainerState.RUNNING:
+                return  # already running: fine, on both engines
+            record.ips = self._addresses_for(record)  # refused here, as the engines refuse
             record.state, record.exit_code = ContainerState.RUNNING, None
-            for attachment in record.spec.networks:
-                record.ips[attachment.network] = attachment.ipv4_address or self._next_ip(attachment.network)
+            record.failed_probes = 0
             if self._healthcheck_of(record) is not None:
                 record.health = "starting"
 
-    def _next_ip(self, network: str) -> str:
-        subnet = self.networks[network].subnet or "10.88.0.0/16"
-        taken = {c.ips.get(network) for c in self.containers.values()}
-        for host in itertools.islice(ipaddress.ip_network(subnet).hosts(), 1, None):
-            if str(host) not in taken:
-                return str(host)
-        raise EngineError(f"network {network} is full")
+    def _addresses_for(self, record: FakeContainer) -> dict[str, str]:
+        """Each attachment's address, static ones checked; nothing is taken if one is refused."""
+        chosen: dict[str, str] = {}
+        for attachment in record.spec.networks:
+            network = self.networks.get(attachment.network)
+            if network is None:
+                # Docker's answer for a container whose network has gone, through its adapter.
+                raise ContainerNotFound(
+                    f"starting {record.spec.name}: network {attachment.network} not found"
+                )
+            subnet = IPv4Network(network.subnet or "0.0.0.0/0")
+            taken = {c.ips[network.name] for c in self.containers.values() if network.name in c.ips}
+            taken |= {chosen[network.name]} if network.name in chosen else set()
+            if attachment.ipv4_address:
+                addresses.check_static(
+                    self._flavour,
+                    attachment.ipv4_address,
+                    subnet,
+                    network.gateway,
+                    configured=network.name in self._configured_subnets,
+                    taken=taken,
+                    network=network.name,
+                )
+                chosen[network.name] = attachment.ipv4_address
+            else:
+                chosen[network.name] = addresses.next_address(subnet, network.gateway, taken, network.name)
+        return chosen
 
     def exit_container(self, container: str, code: int) -> None:
         """Make a running container's main process end with `code` (a test's script)."""
         with self._lock:
             record = self._find(container)
             record.state, record.exit_code = ContainerState.EXITED, code
+            record.ips = {}  # both engines release a stopped container's addresses
+            if self._healthcheck_of(record) is not None:
+                record.health = "unhealthy"  # as both engines mark a stopped container
 
     def stop_container(self, container: str, timeout: float = 10.0) -> None:
         self._record(f"stop_container {container}")
-        self.exit_container(container, 143)
+        with self._lock:
+            # Created or already exited: nothing to stop, and the exit code stays.
+            if self._find(container).state is ContainerState.RUNNING:
+                self.exit_container(container, _STOPPED_BY_SIGNAL["SIGTERM"])
 
     def kill_container(self, container: str, signal: str = "SIGKILL") -> None:
         self._record(f"kill_container {container}")
-        if self._find(container).state is not ContainerState.RUNNING:
-            raise EngineError(f"container {container} is not running")
-        self.exit_container(container, 137)
+        with self._lock:
+            if self._find(container).state is not ContainerState.RUNNING:
+                raise EngineError(f"container {container} is not running")
+            self.exit_container(container, _STOPPED_BY_SIGNAL.get(signal, 137))
 
     def remove_container(self, container: str, *, force: bool = True, volumes: bool = False) -> None:
         with self._lock:
@@ -266,8 +414,8 @@ class FakeRuntime:
 
     def _healthcheck_of(self, record: FakeContainer) -> HealthcheckSpec | None:
         spec = record.spec.healthcheck
-        if spec is None:
-            spec = self.images[record.spec.image].healthcheck if record.spec.image in self.images else None
+        if spec is None and record.image_id in self._images:
+            spec = self._images[record.image_id].healthcheck
         return None if spec is None or spec.disabled else spec
 
     def inspect_container(self, container: str) -> ContainerInfo:
@@ -281,7 +429,7 @@ class FakeRuntime:
                 exit_code=record.exit_code,
                 labels=dict(record.spec.labels),
                 ips=dict(record.ips),
-                health=record.health,  # type: ignore[arg-type]
+                health=record.health,
             )
 
     def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]:
@@ -312,20 +460,37 @@ class FakeRuntime:
         record = self._find(container)
         if record.state is not ContainerState.RUNNING:
             raise EngineError(f"container {container} is not running")
+        with self._lock:
+            self.execs.append(ExecCall(record.spec.name, tuple(argv), user, env, workdir, timeout))
         return self.on_exec(record.spec.name, argv)
 
     def exec_user(self, container: str, user: str | None) -> str | None:
-        return user
+        record = self._find(container)
+        if self._flavour == "docker":
+            return user
+        # Podman: the container's own user, spelled `name:`, keeps Docker's capabilities
+        # (podman/users.py); a `user:group` needs the image's /etc/passwd, which the fake has not.
+        configured = record.spec.user or ""
+        wanted = configured if user is None else user
+        if _is_root(wanted) or wanted != configured or ":" in configured:
+            return user
+        return f"{configured}:"
 
     def run_healthcheck(self, container: str) -> HealthProbe:
         record = self._find(container)
         self._record(f"run_healthcheck {record.spec.name}")
-        if self._healthcheck_of(record) is None:
+        check = self._healthcheck_of(record)
+        if check is None:
             raise EngineError(f"container {container} has no healthcheck")
         if record.state is not ContainerState.RUNNING:
             raise EngineError(f"container {container} is not running")
         probe = self.on_healthcheck(record.spec.name)
         with self._lock:
+            record.failed_probes = 0 if probe.passed else record.failed_probes + 1
             if probe.passed:
                 record.health = "healthy"
+            elif self._flavour == "podman" and record.failed_probes >= check.retries:
+                # Podman's healthcheck endpoint counts failures; Docker's probes are labkit's
+                # own execs, so Docker's stored status does not move.
+                record.health = "unhealthy"
         return probe
