@@ -21,7 +21,6 @@ import hashlib
 import itertools
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -35,6 +34,8 @@ from toolkit.errors import (
     VolumeNotFound,
 )
 from toolkit.runtime import fake_addresses as addresses
+from toolkit.runtime.fake_containers import ExecCall, FakeContainer, podman_exec_user
+from toolkit.runtime.fake_images import FakeImageStore, matches
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
@@ -46,7 +47,6 @@ from toolkit.runtime.specs import (
     ExecResult,
     HealthcheckSpec,
     HealthProbe,
-    HealthStatus,
     ImageInfo,
     LabelSelector,
     NetworkInfo,
@@ -58,46 +58,6 @@ from toolkit.runtime.specs import (
 HealthScript = Callable[[str], HealthProbe]  # container name -> the probe's result
 ExecScript = Callable[[str, Sequence[str]], ExecResult]  # container name, argv -> the result
 _STOPPED_BY_SIGNAL = {"SIGTERM": 143, "SIGKILL": 137}
-
-
-def _matches(labels: Mapping[str, str], selector: LabelSelector) -> bool:
-    return all(key in labels and (value is None or labels[key] == value) for key, value in selector.items())
-
-
-def _is_root(user: str) -> bool:
-    return user.split(":", 1)[0] in ("", "root", "0")
-
-
-@dataclass(frozen=True)
-class ExecCall:
-    """One exec the fake answered, as the caller asked for it."""
-
-    container: str  # the container's name
-    argv: tuple[str, ...]
-    user: str | None
-    env: Mapping[str, str] | None
-    workdir: str | None
-    timeout: float | None
-
-
-@dataclass
-class FakeImage:
-    id: str
-    labels: dict[str, str]
-    healthcheck: HealthcheckSpec | None = None
-
-
-@dataclass
-class FakeContainer:
-    id: str
-    spec: ContainerSpec
-    image_id: str
-    state: ContainerState = ContainerState.CREATED
-    exit_code: int | None = None
-    ips: dict[str, str] = field(default_factory=dict)
-    health: HealthStatus | None = None
-    failed_probes: int = 0
-    log_lines: list[str] = field(default_factory=list)
 
 
 class FakeRuntime:
@@ -112,8 +72,7 @@ class FakeRuntime:
         self._name = name or flavour
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
-        self._images: dict[str, FakeImage] = {}  # by id
-        self._tags: dict[str, str] = {}  # reference -> image id
+        self._images = FakeImageStore(flavour, self._new_id)
         self.networks: dict[str, NetworkInfo] = {}
         self._configured_subnets: set[str] = set()  # networks whose subnet the caller chose
         self.volumes: dict[str, VolumeInfo] = {}
@@ -143,35 +102,6 @@ class FakeRuntime:
         return hashlib.sha256(f"fake-{next(self._ids)}".encode()).hexdigest()
 
     # ------------------------------------------------------------ images
-    def _image_id(self, ref: str) -> str:
-        """The id `ref` names: a tag, or an image id (`sha256:` optional) or a prefix of one."""
-        with self._lock:
-            if ref in self._tags:
-                return self._tags[ref]
-            digits = ref.removeprefix("sha256:")
-            if len(digits) >= 1 and all(c in "0123456789abcdef" for c in digits):
-                found = [i for i in self._images if i.removeprefix("sha256:").startswith(digits)]
-                if len(found) == 1:
-                    return found[0]
-                if found:
-                    raise EngineError(f"image id prefix {ref} is ambiguous")
-        raise ImageNotFound(f"no image {ref}; build, load or import it first")
-
-    def _image_info(self, image_id: str) -> ImageInfo:
-        image = self._images[image_id]
-        tags = tuple(tag for tag, tagged in self._tags.items() if tagged == image_id)
-        return ImageInfo(id=image.id, tags=tags, labels=dict(image.labels), healthcheck=image.healthcheck)
-
-    def _store_image(
-        self, refs: Sequence[str], labels: Mapping[str, str], check: HealthcheckSpec | None
-    ) -> ImageInfo:
-        with self._lock:
-            image = FakeImage(f"sha256:{self._new_id()}", dict(labels), check)
-            self._images[image.id] = image
-            for ref in refs:
-                self._tags[ref] = image.id  # a tag moves to the new image, as on both engines
-            return self._image_info(image.id)
-
     def add_image(
         self,
         ref: str,
@@ -180,56 +110,41 @@ class FakeRuntime:
         labels: Mapping[str, str] | None = None,
     ) -> ImageInfo:
         """Put an image in the store (a test's stand-in for import or pull)."""
-        return self._store_image((ref,), labels or {}, healthcheck)
+        with self._lock:
+            return self._images.store((ref,), labels or {}, healthcheck)
 
     def image_exists(self, ref: str) -> bool:
         try:
-            self._image_id(ref)
+            self.inspect_image(ref)
         except ImageNotFound:
             return False
         return True
 
     def inspect_image(self, ref: str) -> ImageInfo:
         with self._lock:
-            return self._image_info(self._image_id(ref))
+            return self._images.info(self._images.resolve(ref))
 
     def list_images(self, labels: LabelSelector) -> list[ImageInfo]:
         with self._lock:
-            # One image can be stored under several tags (or none): listed once, by id.
-            return [
-                self._image_info(i) for i, image in self._images.items() if _matches(image.labels, labels)
-            ]
+            return self._images.find(labels)
 
     def build_image(self, spec: BuildSpec, on_progress: ProgressCallback | None = None) -> ImageInfo:
         self._record(f"build_image {','.join(spec.tags)}")
         for tag in spec.tags:
             if tag in self.build_failures:
                 raise self.build_failures[tag]
-        return self._store_image(spec.tags, spec.labels, None)
+        with self._lock:
+            return self._images.store(spec.tags, spec.labels, None)
 
     def tag_image(self, ref: str, new_ref: str) -> None:
         with self._lock:
-            self._tags[new_ref] = self._image_id(ref)
+            self._images.tag(ref, new_ref)
 
     def remove_image(self, ref: str, force: bool = False) -> None:
-        """Untag, or remove the image once no tag names it; refuse what both engines refuse."""
         with self._lock:
-            image_id = self._image_id(ref)
-            tags = [tag for tag, tagged in self._tags.items() if tagged == image_id]
-            by_tag = ref in self._tags
-            if by_tag and len(tags) > 1:
-                del self._tags[ref]  # the image keeps its other names
-                return
-            if not by_tag and len(tags) > 1 and (not force or self._flavour == "podman"):
-                # Docker removes every tag when forced; labkit's Podman adapter refuses.
-                raise EngineError(f"image {ref} is named by several tags ({', '.join(tags)}): remove them")
+            image_id = self._images.resolve(ref)
             users = [c.spec.name for c in self.containers.values() if c.image_id == image_id]
-            if users and not force:
-                raise EngineError(f"image {ref} is used by container {users[0]}: remove it first")
-            for tag in tags:
-                del self._tags[tag]
-            if not users:  # forced while a container uses it: the name goes, the image stays
-                del self._images[image_id]
+            self._images.remove(ref, force, users)
 
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         raise EngineError("the fake engine cannot save images")
@@ -258,22 +173,9 @@ class FakeRuntime:
             self._record(f"create_network {spec.name}")
             if spec.name in self.networks:
                 raise NameConflict(f"network {spec.name} exists")
-            gateway = spec.gateway
+            info = addresses.new_network(self._flavour, spec, self._new_id(), self._taken_subnets())
             if spec.subnet:
-                subnet = addresses.parse_subnet(spec.subnet, spec.name)
-                addresses.check_gateway(subnet, gateway, spec.name)
-                addresses.check_free(subnet, self._taken_subnets(), spec.name)
-                if gateway is None and self._flavour == "podman":
-                    gateway = addresses.first_host(subnet)
                 self._configured_subnets.add(spec.name)
-            else:
-                if gateway is not None:
-                    raise EngineError(f"creating network {spec.name}: a gateway needs a subnet")
-                subnet = addresses.pick_subnet(self._flavour, self._taken_subnets(), spec.name)
-                gateway = addresses.first_host(subnet)
-            info = NetworkInfo(
-                self._new_id(), spec.name, str(subnet), gateway, spec.internal, dict(spec.labels)
-            )
             self.networks[spec.name] = info
             return info
 
@@ -301,7 +203,7 @@ class FakeRuntime:
             self._configured_subnets.discard(name)
 
     def list_networks(self, labels: LabelSelector) -> list[NetworkInfo]:
-        return [n for n in list(self.networks.values()) if _matches(n.labels, labels)]
+        return [n for n in list(self.networks.values()) if matches(n.labels, labels)]
 
     # ------------------------------------------------------------ volumes
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
@@ -317,7 +219,7 @@ class FakeRuntime:
                 raise VolumeNotFound(f"no volume {name}")
 
     def list_volumes(self, labels: LabelSelector) -> list[VolumeInfo]:
-        return [v for v in list(self.volumes.values()) if _matches(v.labels, labels)]
+        return [v for v in list(self.volumes.values()) if matches(v.labels, labels)]
 
     # ------------------------------------------------------------ containers
     def _find(self, container: str) -> FakeContainer:
@@ -334,7 +236,7 @@ class FakeRuntime:
             self._record(f"create_container {spec.name}")
             if spec.name in self.containers:
                 raise NameConflict(f"container {spec.name} exists")
-            image_id = self._image_id(spec.image)
+            image_id = self._images.resolve(spec.image)
             for attachment in spec.networks:
                 self.inspect_network(attachment.network)
             record = FakeContainer(self._new_id(), spec, image_id)
@@ -355,31 +257,19 @@ class FakeRuntime:
 
     def _addresses_for(self, record: FakeContainer) -> dict[str, str]:
         """Each attachment's address, static ones checked; nothing is taken if one is refused."""
-        chosen: dict[str, str] = {}
+        in_use: dict[str, set[str]] = {}
+        for other in self.containers.values():
+            for network, address in other.ips.items():
+                in_use.setdefault(network, set()).add(address)
         for attachment in record.spec.networks:
-            network = self.networks.get(attachment.network)
-            if network is None:
+            if attachment.network not in self.networks:
                 # Docker's answer for a container whose network has gone, through its adapter.
                 raise ContainerNotFound(
                     f"starting {record.spec.name}: network {attachment.network} not found"
                 )
-            subnet = IPv4Network(network.subnet or "0.0.0.0/0")
-            taken = {c.ips[network.name] for c in self.containers.values() if network.name in c.ips}
-            taken |= {chosen[network.name]} if network.name in chosen else set()
-            if attachment.ipv4_address:
-                addresses.check_static(
-                    self._flavour,
-                    attachment.ipv4_address,
-                    subnet,
-                    network.gateway,
-                    configured=network.name in self._configured_subnets,
-                    taken=taken,
-                    network=network.name,
-                )
-                chosen[network.name] = attachment.ipv4_address
-            else:
-                chosen[network.name] = addresses.next_address(subnet, network.gateway, taken, network.name)
-        return chosen
+        return addresses.assign(
+            self._flavour, record.spec.networks, self.networks, self._configured_subnets, in_use
+        )
 
     def exit_container(self, container: str, code: int) -> None:
         """Make a running container's main process end with `code` (a test's script)."""
@@ -414,8 +304,8 @@ class FakeRuntime:
 
     def _healthcheck_of(self, record: FakeContainer) -> HealthcheckSpec | None:
         spec = record.spec.healthcheck
-        if spec is None and record.image_id in self._images:
-            spec = self._images[record.image_id].healthcheck
+        if spec is None:
+            spec = self._images.healthcheck(record.image_id)
         return None if spec is None or spec.disabled else spec
 
     def inspect_container(self, container: str) -> ContainerInfo:
@@ -437,7 +327,7 @@ class FakeRuntime:
             found = [
                 self.inspect_container(name)
                 for name, record in self.containers.items()
-                if _matches(record.spec.labels, labels) and (all or record.state is ContainerState.RUNNING)
+                if matches(record.spec.labels, labels) and (all or record.state is ContainerState.RUNNING)
             ]
         return found
 
@@ -466,15 +356,7 @@ class FakeRuntime:
 
     def exec_user(self, container: str, user: str | None) -> str | None:
         record = self._find(container)
-        if self._flavour == "docker":
-            return user
-        # Podman: the container's own user, spelled `name:`, keeps Docker's capabilities
-        # (podman/users.py); a `user:group` needs the image's /etc/passwd, which the fake has not.
-        configured = record.spec.user or ""
-        wanted = configured if user is None else user
-        if _is_root(wanted) or wanted != configured or ":" in configured:
-            return user
-        return f"{configured}:"
+        return user if self._flavour == "docker" else podman_exec_user(user, record.spec.user or "")
 
     def run_healthcheck(self, container: str) -> HealthProbe:
         record = self._find(container)

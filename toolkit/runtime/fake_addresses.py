@@ -18,11 +18,11 @@ Measured through labkit's adapters (tests/engine/test_contract_networks.py holds
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from ipaddress import IPv4Address, IPv4Network, ip_address, ip_network
 
 from toolkit.errors import EngineError
-from toolkit.runtime.specs import EngineName
+from toolkit.runtime.specs import EngineName, NetworkAttachment, NetworkInfo, NetworkSpec
 
 # The engine's own network, there before any labkit network: its subnet is taken.
 DEFAULT_NETWORK: dict[EngineName, tuple[str, IPv4Network]] = {
@@ -116,3 +116,57 @@ def next_address(subnet: IPv4Network, gateway: str | None, taken: set[str], netw
         if str(host) not in skip:
             return str(host)
     raise EngineError(f"network {network} has no free address left")
+
+
+def new_network(
+    flavour: EngineName, spec: NetworkSpec, network_id: str, taken: Sequence[IPv4Network]
+) -> NetworkInfo:
+    """The network the engine makes of `spec`, or the engine's refusal; `taken`: subnets in use."""
+    gateway = spec.gateway
+    if spec.subnet:
+        subnet = parse_subnet(spec.subnet, spec.name)
+        check_gateway(subnet, gateway, spec.name)
+        check_free(subnet, taken, spec.name)
+        if gateway is None and flavour == "podman":
+            gateway = first_host(subnet)
+    else:
+        if gateway is not None:
+            raise EngineError(f"creating network {spec.name}: a gateway needs a subnet")
+        subnet = pick_subnet(flavour, taken, spec.name)
+        gateway = first_host(subnet)
+    return NetworkInfo(network_id, spec.name, str(subnet), gateway, spec.internal, dict(spec.labels))
+
+
+def assign(
+    flavour: EngineName,
+    attachments: Sequence[NetworkAttachment],
+    networks: Mapping[str, NetworkInfo],
+    configured: Collection[str],
+    in_use: Mapping[str, set[str]],
+) -> dict[str, str]:
+    """Each attachment's address (network name -> address) as the engine gives it at start.
+
+    `configured` names the networks whose subnet was given at creation, `in_use` the addresses
+    running containers hold on each network.
+    """
+    chosen: dict[str, str] = {}
+    for attachment in attachments:
+        network = networks[attachment.network]
+        subnet = IPv4Network(network.subnet or "0.0.0.0/0")
+        taken = set(in_use.get(network.name, set()))
+        if network.name in chosen:
+            taken.add(chosen[network.name])
+        if attachment.ipv4_address:
+            check_static(
+                flavour,
+                attachment.ipv4_address,
+                subnet,
+                network.gateway,
+                configured=network.name in configured,
+                taken=taken,
+                network=network.name,
+            )
+            chosen[network.name] = attachment.ipv4_address
+        else:
+            chosen[network.name] = next_address(subnet, network.gateway, taken, network.name)
+    return chosen
