@@ -11,7 +11,7 @@ from toolkit.checks.selftest import Problem, SelfTestReport
 from toolkit.checks.solve import SolveReport, StepResult
 from toolkit.stack.model import Check
 
-from .fake import ok, timeout
+from .scripted import ok, timeout
 
 PASS = Check("passes", "web", ("true",))
 FAIL = Check("fails", "db", ("false",), expect_output="ready")

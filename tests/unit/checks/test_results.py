@@ -7,7 +7,7 @@ import pytest
 from toolkit.checks.results import head, judge, not_run, summary, timed_out
 from toolkit.stack.model import Check
 
-from .fake import ok, timeout
+from .scripted import ok, timeout
 
 
 def check(**changes: object) -> Check:

@@ -12,7 +12,7 @@ from toolkit.errors import EngineError, EngineGone, UsageError
 from toolkit.runtime.specs import ExecResult
 from toolkit.stack.model import Check, Exercise, Stack
 
-from .fake import ExecFake, container, ok, timeout
+from .scripted import container, exec_calls, ok, scripted_engine, timeout
 
 
 def stack(*checks: Check) -> Stack:
@@ -31,7 +31,7 @@ def sh(name: str, service: str, script: str, **more: object) -> Check:
 
 
 def test_each_check_runs_in_its_service_with_its_user_and_timeout() -> None:
-    fake = ExecFake([container("p", "a"), container("p", "b")], lambda service, argv: ok(service))
+    fake = scripted_engine([container("p", "a"), container("p", "b")], lambda service, argv: ok(service))
     run = run_checks(
         fake,
         stack(sh("one", "a", "x"), Check("two", "b", ("id",), user="nobody", timeout=3.0)),
@@ -39,7 +39,7 @@ def test_each_check_runs_in_its_service_with_its_user_and_timeout() -> None:
     )
     assert run.passed
     assert run.project == "p" and run.exercise == "ex"
-    assert sorted(fake.calls) == [
+    assert sorted(exec_calls(fake)) == [
         ("a", ("/bin/sh", "-c", "x"), None, 10.0),
         ("b", ("id",), "nobody", 3.0),
     ]
@@ -47,7 +47,7 @@ def test_each_check_runs_in_its_service_with_its_user_and_timeout() -> None:
 
 def test_results_keep_the_files_order() -> None:
     checks = [sh(f"c{i}", "a", str(i)) for i in range(6)]
-    fake = ExecFake([container("p", "a")], lambda service, argv: ok())
+    fake = scripted_engine([container("p", "a")], lambda service, argv: ok())
     run = run_checks(fake, stack(*checks), "p")
     assert [r.name for r in run.results] == [f"c{i}" for i in range(6)]
 
@@ -60,7 +60,7 @@ def test_checks_run_concurrently() -> None:
         barrier.wait()
         return ok()
 
-    fake = ExecFake([container("p", "a")], handler)
+    fake = scripted_engine([container("p", "a")], handler)
     run = run_checks(fake, stack(*(sh(f"c{i}", "a", "x") for i in range(4))), "p")
     assert run.passed
 
@@ -82,7 +82,7 @@ def test_pool_is_bounded() -> None:
             active -= 1
         return ok()
 
-    fake = ExecFake([container("p", "a")], handler)
+    fake = scripted_engine([container("p", "a")], handler)
     run_checks(fake, stack(*(sh(f"c{i}", "a", "x") for i in range(6))), "p", max_parallel=2)
     assert peak == 2
 
@@ -95,7 +95,7 @@ def test_failures_timeouts_and_missing_services_are_failed_results() -> None:
             raise EngineError("the engine refused")
         return ok(code=1)
 
-    fake = ExecFake([container("p", "a"), container("p", "gone", running=False)], handler)
+    fake = scripted_engine([container("p", "a"), container("p", "gone", running=False)], handler)
     run = run_checks(
         fake,
         stack(
@@ -119,13 +119,13 @@ def test_a_lost_engine_is_not_a_failed_check() -> None:
     def handler(service: str, argv: tuple[str, ...]) -> ExecResult:
         raise EngineGone("docker stopped answering")
 
-    fake = ExecFake([container("p", "a")], handler)
+    fake = scripted_engine([container("p", "a")], handler)
     with pytest.raises(EngineGone):
         run_checks(fake, stack(sh("c", "a", "x")), "p")
 
 
 def test_a_project_that_is_not_up_is_a_usage_error() -> None:
-    fake = ExecFake([container("other", "a"), container("p", "a", running=False)], lambda s, a: ok())
+    fake = scripted_engine([container("other", "a"), container("p", "a", running=False)], lambda s, a: ok())
     with pytest.raises(UsageError) as caught:
         run_checks(fake, stack(sh("c", "a", "x")), "p", exercise="ex")
     assert caught.value.exit_code == 2
@@ -136,13 +136,13 @@ def test_a_project_that_is_not_up_is_a_usage_error() -> None:
 
 def test_on_result_sees_every_result() -> None:
     seen: list[str] = []
-    fake = ExecFake([container("p", "a")], lambda s, a: ok())
+    fake = scripted_engine([container("p", "a")], lambda s, a: ok())
     both = stack(sh("x", "a", "1"), sh("y", "a", "2"))
     run_checks(fake, both, "p", on_result=lambda r: seen.append(r.name))
     assert seen == ["x", "y"]
 
 
 def test_no_checks_is_an_empty_passing_run() -> None:
-    fake = ExecFake([container("p", "a")], lambda s, a: ok())
+    fake = scripted_engine([container("p", "a")], lambda s, a: ok())
     run = run_checks(fake, stack(), "p")
     assert run.results == () and run.passed

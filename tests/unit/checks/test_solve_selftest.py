@@ -12,7 +12,7 @@ from toolkit.errors import EngineGone, StackError
 from toolkit.runtime.specs import ExecResult
 from toolkit.stack.model import Check, Exercise, SolutionStep, Stack
 
-from .fake import ExecFake, container, ok, timeout
+from .scripted import add_container, container, exec_calls, ok, scripted_engine, timeout
 
 
 def sh(script: str) -> tuple[str, ...]:
@@ -26,7 +26,7 @@ class Lab:
         self.flags: set[str] = {"base"}
         self.up_calls: list[str] = []
         self.down_calls: list[str] = []
-        self.fake = ExecFake([], self.handle)
+        self.fake = scripted_engine([], self.handle, name="fake")
         self.project = project
 
     def handle(self, service: str, argv: tuple[str, ...]) -> ExecResult:
@@ -45,12 +45,14 @@ class Lab:
 
     def up(self, runtime: object, stack: Stack, project: str) -> Stack:
         self.up_calls.append(project)
-        self.fake.containers = [container(project, "a"), container(project, "b")]
+        for service in ("a", "b"):
+            add_container(self.fake, container(project, service))
         return stack
 
     def down(self, runtime: object, stack: Stack, project: str) -> None:
         self.down_calls.append(project)
-        self.fake.containers = []
+        for name in list(self.fake.containers):
+            self.fake.remove_container(name)
 
 
 def exercise_stack(checks: tuple[Check, ...], solution: tuple[SolutionStep, ...]) -> Stack:
@@ -83,7 +85,7 @@ def test_solution_steps_run_in_order_in_their_services() -> None:
     report = apply_solution(lab.fake, stack, "p", on_step=lambda s: seen.append(s.index))
     assert report.passed
     assert seen == [1, 2]
-    assert [(c[0], c[1][-1]) for c in lab.fake.calls] == [("a", "set route"), ("b", "set dns")]
+    assert [(c[0], c[1][-1]) for c in exec_calls(lab.fake)] == [("a", "set route"), ("b", "set dns")]
     assert report.steps[0].command == "set route"
     assert report.steps[0].output_head() == ("set route",)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import EngineError, StackError, UsageError
+from toolkit.errors import EngineError, NameConflict, StackError, UsageError
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.specs import LabelSelector, NetworkInfo, NetworkSpec
 from toolkit.stack.describe import describe_project, format_description
@@ -23,8 +23,9 @@ IMAGE = "lab/host:1"
 
 
 class OverlapRefusingRuntime(FakeRuntime):
-    """The fake engine, refusing a subnet that overlaps another network's (Docker's 403 "Pool
-    overlaps", Podman's "already used"), and able to let a rival act right after a listing."""
+    """The fake engine, which refuses a subnet that overlaps another network's as both real
+    engines do (Docker's 403 "Pool overlaps", Podman's "already used"), counting its refusals
+    and able to let a rival act right after a listing."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -32,13 +33,13 @@ class OverlapRefusingRuntime(FakeRuntime):
         self.refusals = 0
 
     def create_network(self, spec: NetworkSpec) -> NetworkInfo:
-        if spec.subnet:
-            wanted = ipaddress.ip_network(spec.subnet)
-            for other in list(self.networks.values()):
-                if other.subnet and wanted.overlaps(ipaddress.ip_network(other.subnet)):
-                    self.refusals += 1
-                    raise EngineError(f"creating network {spec.name}: Pool overlaps with other one")
-        return super().create_network(spec)
+        try:
+            return super().create_network(spec)
+        except NameConflict:
+            raise
+        except EngineError:
+            self.refusals += 1
+            raise
 
     def list_networks(self, labels: LabelSelector) -> list[NetworkInfo]:
         found = super().list_networks(labels)
