@@ -185,3 +185,13 @@ def test_list_course_images_tells_current_from_stale(tmp_path: Path, runtime: Fa
         False,
         "built FROM a stale a",
     )
+
+
+def test_a_rebuild_removes_the_image_it_replaced(tmp_path: Path, runtime: FakeRuntime) -> None:
+    catalog = small_catalog(tmp_path)
+    build_images(runtime, None, BASE, catalog=catalog)
+    replaced = runtime.inspect_image("labkit/c:debian-bookworm").id
+    build_images(runtime, ["c"], BASE, catalog=catalog, force=True)
+    assert runtime.inspect_image("labkit/c:debian-bookworm").id != replaced
+    assert not runtime.image_exists(replaced)
+    assert replaced not in {image.id for image in runtime.list_images({})}
