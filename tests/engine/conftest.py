@@ -1,7 +1,9 @@
 """Engine fixtures: every engine test runs once on Docker and once on Podman.
 
 Locally an engine that does not answer skips its tests with the reason; with CI=true it fails
-them, because CI must prove both engines.
+them, because CI must prove both engines. The contract suite (test_contract*.py) also runs on
+the in-memory fake in both its flavours (`CONTRACT_RUNTIMES`), which keeps the fake honest; a
+case that needs a real process says so with `@needs_engine("why")` and skips on the fake.
 """
 
 from __future__ import annotations
@@ -17,11 +19,37 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import EngineUnavailable
+from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import connect, resolve_engine
+from toolkit.runtime.specs import EngineName
 
 BUSYBOX_REF = "labkit-test/busybox:latest"
 BUSYBOX_BINARY = Path("/bin/busybox")
+
+
+# The fake's flavours: each behaves as that engine does through labkit's adapter.
+FAKES: dict[str, EngineName] = {"fake-docker": "docker", "fake-podman": "podman"}
+CONTRACT_RUNTIMES = ("fake-docker", "fake-podman", "docker", "podman")
+# A contract module's mark: its cases run on the fake as well as on both engines.
+on_fake_and_engines = pytest.mark.parametrize("runtime", CONTRACT_RUNTIMES, indirect=True)
+
+
+def needs_engine(why: str) -> pytest.MarkDecorator:
+    """Mark a contract case that the fake cannot run (say why: a real process, a real file)."""
+    return pytest.mark.needs_engine(why)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs_engine(why): a contract case the in-memory fake cannot run")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("needs_engine")
+        callspec = getattr(item, "callspec", None)
+        if marker is not None and callspec is not None and callspec.params.get("runtime") in FAKES:
+            item.add_marker(pytest.mark.skip(reason=f"needs a real engine: {marker.args[0]}"))
 
 
 def _in_ci() -> bool:
@@ -30,8 +58,11 @@ def _in_ci() -> bool:
 
 @pytest.fixture(scope="session", params=["docker", "podman"])
 def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    """A real engine adapter, Docker then Podman."""
+    """A real engine adapter, Docker then Podman (or the fake, where a contract module asks)."""
     name = request.param
+    if name in FAKES:
+        yield FakeRuntime(FAKES[name])
+        return
     try:
         choice = resolve_engine(name, start_podman=lambda: None)
         engine = connect(choice)

@@ -1,6 +1,7 @@
 """The engine contract: every Runtime operation behaves the same on Docker and on Podman.
 
-Each test runs once per engine through the `runtime` fixture and never asks which engine it has.
+Each test runs once per engine, and on the in-memory fake in both flavours, through the `runtime`
+fixture and never asks which it has; a case the fake cannot run is marked `needs_engine`.
 This module also holds `Lab`, the helper the other test_contract_* modules use to create
 resources that are removed whatever happens.
 """
@@ -16,6 +17,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.engine.conftest import needs_engine, on_fake_and_engines
 from toolkit.errors import (
     ContainerNotFound,
     EngineUnavailable,
@@ -29,7 +31,7 @@ from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import EngineChoice, connect, parse_engine_name
 from toolkit.runtime.specs import ContainerSpec, Mount, NetworkInfo, NetworkSpec, VolumeSpec
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, on_fake_and_engines]
 
 T = TypeVar("T")
 
@@ -129,6 +131,7 @@ def run(runtime: Runtime, container: str, script: str) -> str:
 # ---------------------------------------------------------------- tests
 
 
+@needs_engine("the fake has no socket and no version")
 def test_info_describes_the_engine(runtime: Runtime) -> None:
     info = runtime.info()
     assert info.name == runtime.name
@@ -137,6 +140,7 @@ def test_info_describes_the_engine(runtime: Runtime) -> None:
     assert isinstance(info.rootless, bool)
 
 
+@needs_engine("it connects to a socket, which the fake has not")
 def test_a_socket_nobody_serves_is_engine_unavailable(runtime: Runtime, tmp_path: Path) -> None:
     choice = EngineChoice(parse_engine_name(runtime.name, "test"), str(tmp_path / "no.sock"), "test")
     with pytest.raises(EngineUnavailable):
@@ -181,6 +185,7 @@ def test_a_taken_container_name_is_a_name_conflict(runtime: Runtime, lab: Lab) -
     assert len(runtime.list_containers({"io.labkit.project": lab.prefix})) == 1
 
 
+@needs_engine("a file written in one container is read in another")
 def test_volumes_are_listed_by_label_shared_and_removed(
     runtime: Runtime, lab: Lab, test_labels: dict[str, str]
 ) -> None:

@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.engine.conftest import needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run, wait_for  # noqa: F401 (a fixture)
 from toolkit.errors import ContainerNotFound, ExecTimeout
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerState, HealthcheckSpec, Mount, Ulimit
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, on_fake_and_engines]
 
 MiB = 1024 * 1024
 
 
+@needs_engine("the output of a real command")
 def test_exec_exit_code_and_separate_streams(runtime: Runtime, lab: Lab) -> None:
     container = lab.container()
 
@@ -27,6 +29,7 @@ def test_exec_exit_code_and_separate_streams(runtime: Runtime, lab: Lab) -> None
     assert runtime.exec(container, ["true"]).ok
 
 
+@needs_engine("the output of a real command")
 def test_exec_env_workdir_and_user(runtime: Runtime, lab: Lab) -> None:
     container = lab.container()
 
@@ -41,6 +44,7 @@ def test_exec_env_workdir_and_user(runtime: Runtime, lab: Lab) -> None:
     assert result.stdout.split("\n")[:3] == ["hi there", "/tmp", "65534"]
 
 
+@needs_engine("a real command that hangs")
 @pytest.mark.timeout(60)  # the bound: a hanging exec fails the test instead of the suite
 def test_exec_timeout_raises_and_kills_the_command(runtime: Runtime, lab: Lab) -> None:
     container = lab.container()
@@ -58,6 +62,7 @@ def test_exec_timeout_raises_and_kills_the_command(runtime: Runtime, lab: Lab) -
     assert survivors == "0"
 
 
+@needs_engine("the output and exit of a real process")
 def test_logs_tail_follow_and_the_exit_code(runtime: Runtime, lab: Lab) -> None:
     script = "echo oops >&2; for i in 1 2 3 4 5; do echo line$i; done; sleep 1; exit 3"
     container = lab.container(command=("sh", "-c", script))
@@ -110,6 +115,7 @@ def test_stop_kill_remove_and_list_by_label(runtime: Runtime, lab: Lab) -> None:
     assert runtime.list_containers(project) == []
 
 
+@needs_engine("the output of a real probe")
 def test_a_passing_healthcheck_is_healthy_when_probed(runtime: Runtime, lab: Lab) -> None:
     check = HealthcheckSpec(test=("CMD-SHELL", "test -d /tmp && echo fine"), interval=30.0)
     container = lab.container(healthcheck=check)
@@ -121,6 +127,7 @@ def test_a_passing_healthcheck_is_healthy_when_probed(runtime: Runtime, lab: Lab
     assert runtime.inspect_container(container).health == "healthy"
 
 
+@needs_engine("the output of a real probe")
 def test_a_failing_healthcheck_is_not_healthy(runtime: Runtime, lab: Lab) -> None:
     check = HealthcheckSpec(test=("CMD", "sh", "-c", "echo broken; exit 1"), interval=30.0)
     container = lab.container(healthcheck=check)
@@ -140,6 +147,7 @@ def test_no_healthcheck_means_no_health(runtime: Runtime, lab: Lab) -> None:
     assert runtime.inspect_container(disabled).health is None
 
 
+@needs_engine("real mounts")
 def test_bind_volume_and_tmpfs_mounts(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     (tmp_path / "from-host.txt").write_text("host data\n")
     volume = lab.volume()
@@ -159,6 +167,7 @@ def test_bind_volume_and_tmpfs_mounts(runtime: Runtime, lab: Lab, tmp_path: Path
     assert run(runtime, container, "grep -c ' /scratch tmpfs ' /proc/mounts") == "1"
 
 
+@needs_engine("what a real container sees")
 def test_spec_fields_reach_the_container(runtime: Runtime, lab: Lab) -> None:
     container = lab.container(
         hostname="lab-host",
@@ -179,6 +188,7 @@ def test_spec_fields_reach_the_container(runtime: Runtime, lab: Lab) -> None:
     assert run(runtime, container, "cat /proc/1/comm") != "sleep"  # init is PID 1
 
 
+@needs_engine("real kernel settings and cgroups")
 def test_sysctls_capabilities_and_limits(runtime: Runtime, lab: Lab) -> None:
     container = lab.container(
         sysctls={"net.ipv4.ip_forward": "1"},

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import busybox_rootfs_tar
+from tests.engine.conftest import busybox_rootfs_tar, needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run  # noqa: F401 (a fixture)
 from toolkit.errors import BuildFailed, ImageNotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, on_fake_and_engines]
 
 STAGED = """\
 FROM {base} AS base
@@ -25,6 +25,7 @@ RUN touch /final
 """
 
 
+@needs_engine("a real build")
 def test_build_with_arg_label_target_and_progress(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     (tmp_path / "lab").mkdir()
     (tmp_path / "lab" / "Containerfile.lab").write_text(STAGED.format(base=lab.image))
@@ -62,6 +63,7 @@ def test_build_with_arg_label_target_and_progress(runtime: Runtime, lab: Lab, tm
     assert runtime.inspect_container(container).health == "healthy"
 
 
+@needs_engine("a real build")
 def test_a_failing_build_raises_build_failed_with_its_step(
     runtime: Runtime, lab: Lab, tmp_path: Path
 ) -> None:
@@ -100,6 +102,7 @@ def test_tag_and_remove(runtime: Runtime, lab: Lab) -> None:
         runtime.tag_image(ref, f"{ref}-again")
 
 
+@needs_engine("image archives, which the fake cannot write")
 def test_save_and_load_round_trip(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     ref = f"labkit-test/{lab.prefix}:saved"
     lab.images.append(ref)
@@ -116,6 +119,7 @@ def test_save_and_load_round_trip(runtime: Runtime, lab: Lab, tmp_path: Path) ->
     assert any(name.endswith(ref) for name in loaded), loaded
 
 
+@needs_engine("a real root filesystem and a command in it")
 def test_import_rootfs_with_changes_and_labels(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
     tar = busybox_rootfs_tar(tmp_path / "rootfs.tar")
     ref = f"labkit-test/{lab.prefix}:imported"

@@ -8,12 +8,13 @@ import uuid
 
 import pytest
 
+from tests.engine.conftest import needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run, wait_for  # noqa: F401 (a fixture)
 from toolkit.errors import NameConflict, NetworkNotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import NetworkAttachment, NetworkSpec, PortBinding
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, on_fake_and_engines]
 
 
 def free_subnet() -> str:
@@ -61,6 +62,7 @@ def test_an_engine_chosen_subnet_is_reported(runtime: Runtime, lab: Lab) -> None
     assert not created.internal
 
 
+@needs_engine("real packets and name resolution")
 def test_containers_reach_each_other_by_ip_name_and_alias(runtime: Runtime, lab: Lab) -> None:
     front, back = lab.network("front", subnet=free_subnet()), lab.network("back", subnet=free_subnet())
     assert front.subnet and back.subnet
@@ -102,6 +104,7 @@ def test_containers_reach_each_other_by_ip_name_and_alias(runtime: Runtime, lab:
     assert a_back in resolved
 
 
+@needs_engine("a real server and host port")
 def test_a_published_port_is_reachable_from_the_host(runtime: Runtime, lab: Lab) -> None:
     script = "mkdir -p /www && echo hello-from-lab > /www/index.html && exec httpd -f -p 80 -h /www"
     container = lab.container(command=("sh", "-c", script), ports=(PortBinding(80, host_ip="127.0.0.1"),))
