@@ -8,7 +8,7 @@ import pytest
 
 from tests.engine.conftest import needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run, wait_for  # noqa: F401 (a fixture)
-from toolkit.errors import ContainerNotFound, ExecTimeout
+from toolkit.errors import ContainerNotFound, EngineError, ExecTimeout, NotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerState, HealthcheckSpec, Mount, Ulimit
 
@@ -227,3 +227,22 @@ def test_sysctls_capabilities_and_limits(runtime: Runtime, lab: Lab) -> None:
     # The container's own processes: Podman 4.3 raises an exec session's soft nofile to the hard.
     limits = run(runtime, container, "grep 'Max open files' /proc/1/limits").split()
     assert limits[3:5] == ["1024", "2048"]
+
+
+def test_stopping_a_container_that_is_not_running_keeps_its_state(runtime: Runtime, lab: Lab) -> None:
+    killed = lab.container("killed")
+    created = lab.container("created", start=False)
+    runtime.kill_container(killed)
+    assert wait_for(lambda: runtime.inspect_container(killed).state is ContainerState.EXITED)
+
+    runtime.stop_container(killed)
+    runtime.stop_container(created)
+
+    after = runtime.inspect_container(killed)
+    assert (after.state, after.exit_code, after.ips) == (ContainerState.EXITED, 137, {})
+    never_started = runtime.inspect_container(created)
+    assert (never_started.state, never_started.exit_code) == (ContainerState.CREATED, None)
+    for not_running in (killed, created):
+        with pytest.raises(EngineError) as caught:
+            runtime.kill_container(not_running)
+        assert not isinstance(caught.value, NotFound)

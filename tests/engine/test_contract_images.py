@@ -8,7 +8,7 @@ import pytest
 
 from tests.engine.conftest import busybox_rootfs_tar, needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run  # noqa: F401 (a fixture)
-from toolkit.errors import BuildFailed, ImageNotFound
+from toolkit.errors import BuildFailed, EngineError, ImageNotFound, NotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec
 
@@ -137,3 +137,36 @@ def test_import_rootfs_with_changes_and_labels(runtime: Runtime, lab: Lab, tmp_p
     assert [i.id for i in runtime.list_images({"io.labkit.project": lab.prefix})] == [info.id]
     container = lab.container("imported", image=ref)
     assert run(runtime, container, "echo $GREETING; pwd") == "imported\n/tmp"
+
+
+def test_an_image_is_found_and_removed_by_id(runtime: Runtime, lab: Lab, tmp_path: Path) -> None:
+    ref, other = f"labkit-test/{lab.prefix}:own", f"labkit-test/{lab.prefix}:other"
+    lab.images += [ref, other]
+    tar = busybox_rootfs_tar(tmp_path / "rootfs.tar")
+    own = runtime.import_rootfs(tar, ref, changes=['CMD ["/bin/sh"]'], labels=dict(lab.labels))
+    digits = own.id.removeprefix("sha256:")
+
+    for spelling in (own.id, digits, digits[:12]):
+        assert runtime.image_exists(spelling)
+        assert runtime.inspect_image(spelling).id == own.id
+    runtime.tag_image(own.id, other)
+    assert sorted(runtime.inspect_image(own.id).tags) == sorted([ref, other])
+    with pytest.raises(EngineError) as several_tags:
+        runtime.remove_image(own.id)
+    assert not isinstance(several_tags.value, NotFound)
+    assert runtime.image_exists(ref) and runtime.image_exists(other)
+    runtime.remove_image(other)  # one of two tags: only the name goes
+    assert runtime.inspect_image(own.id).tags == (ref,)
+    container = lab.container("user", image=ref, start=False)
+    with pytest.raises(EngineError) as in_use:
+        runtime.remove_image(own.id)
+    assert not isinstance(in_use.value, NotFound)
+    assert runtime.image_exists(own.id)
+    runtime.remove_container(container)
+
+    runtime.remove_image(own.id)
+
+    assert not runtime.image_exists(own.id) and not runtime.image_exists(ref)
+    assert own.id not in {image.id for image in runtime.list_images({"io.labkit.project": lab.prefix})}
+    with pytest.raises(ImageNotFound):
+        runtime.remove_image(own.id)

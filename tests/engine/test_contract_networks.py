@@ -5,12 +5,13 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 import uuid
+from ipaddress import ip_address, ip_network
 
 import pytest
 
 from tests.engine.conftest import needs_engine, on_fake_and_engines
 from tests.engine.test_contract import Lab, lab_fixture, run, wait_for  # noqa: F401 (a fixture)
-from toolkit.errors import NameConflict, NetworkNotFound
+from toolkit.errors import EngineError, NameConflict, NetworkNotFound, NotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import NetworkAttachment, NetworkSpec, PortBinding
 
@@ -122,3 +123,47 @@ def test_a_published_port_is_reachable_from_the_host(runtime: Runtime, lab: Lab)
             return ""  # httpd may not listen yet
 
     assert wait_for(fetch, attempts=50).strip() == "hello-from-lab"
+
+
+def test_engine_chosen_subnets_hold_their_gateway_and_do_not_overlap(runtime: Runtime, lab: Lab) -> None:
+    first, second = lab.network("one"), lab.network("two")
+
+    assert first.subnet and second.subnet and first.gateway and second.gateway
+    one, two = ip_network(first.subnet), ip_network(second.subnet)
+    assert not one.overlaps(two)
+    assert ip_address(first.gateway) in one and ip_address(second.gateway) in two
+    container = lab.container(networks=(NetworkAttachment(first.name),))
+    address = runtime.inspect_container(container).ips[first.name]
+    assert ip_address(address) in one and address != first.gateway
+
+
+def test_an_overlapping_subnet_is_refused(runtime: Runtime, lab: Lab) -> None:
+    subnet = ip_network(free_subnet())
+    lab.network("taken", subnet=str(subnet))
+
+    for number, clash in enumerate(
+        (subnet, subnet.supernet(new_prefix=20), next(subnet.subnets(new_prefix=25)))
+    ):
+        with pytest.raises(EngineError) as caught:
+            lab.network(f"clash{number}", subnet=str(clash))
+        assert not isinstance(caught.value, (NameConflict, NotFound)), clash
+
+    assert [n.name for n in runtime.list_networks({"io.labkit.project": lab.prefix})] == [lab.name("taken")]
+
+
+def test_a_static_address_outside_the_subnet_or_taken_is_refused(runtime: Runtime, lab: Lab) -> None:
+    network = lab.network(subnet=free_subnet())
+    assert network.subnet
+    inside = f"{prefix_of(network.subnet)}.10"
+    outside = str(ip_network(network.subnet).broadcast_address + 11)  # in the next /24
+
+    with pytest.raises(EngineError) as caught:
+        lab.container("outside", networks=(NetworkAttachment(network.name, outside),))
+    assert not isinstance(caught.value, NotFound)
+    assert not runtime.inspect_container(lab.name("outside")).running
+    holder = lab.container("holder", networks=(NetworkAttachment(network.name, inside),))
+    assert runtime.inspect_container(holder).ips == {network.name: inside}
+    with pytest.raises(EngineError) as caught:
+        lab.container("twin", networks=(NetworkAttachment(network.name, inside),))
+    assert not isinstance(caught.value, NotFound)
+    assert not runtime.inspect_container(lab.name("twin")).running
