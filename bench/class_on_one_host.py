@@ -323,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     engines = args.engine or ["docker", "podman"]
 
     from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
+    from toolkit.course import find_compose_file
 
     stack = load_stack(find_compose_file(args.exercise, ROOT / "compose"))
     services = len(stack.services)

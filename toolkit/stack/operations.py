@@ -43,7 +43,7 @@ def down(
     still uses, say) after removing everything else.
     """
     emit = on_event or (lambda event: None)
-    selector = naming.project_selector(naming.check_project_name(project))
+    selector = naming.project_selector(naming.project_name(project))
     containers = runtime.list_containers(selector)
     problems: list[str] = []
 

@@ -53,9 +53,9 @@ T = TypeVar("T")
 
 
 def resolve_project(stack: Stack, project: str | None) -> str:
-    """The project name: the one given (checked), else one made from the stack's name."""
+    """The project name: the one given (by naming's one rule), else one made from the stack's name."""
     if project:
-        return naming.check_project_name(project)
+        return naming.project_name(project)
     return naming.project_from_stack_name(stack.name)
 
 
@@ -72,11 +72,22 @@ def validate(stack: Stack) -> Plan:
     return plan
 
 
-def preflight(stack: Stack, *, allow_privileged: bool = False) -> Plan:
-    """Everything `up` checks before it asks an engine: validate, then the host-access policy."""
+@dataclass(frozen=True)
+class Checked:
+    """A stack that passed everything `up` checks before it asks an engine, as which project."""
+
+    stack: Stack
+    project: str
+    plan: Plan
+    allow_privileged: bool
+
+
+def preflight(stack: Stack, *, project: str | None = None, allow_privileged: bool = False) -> Checked:
+    """Everything `up` checks before it asks an engine: validate, the project name, then the
+    host-access policy. Raises ConfigError or UsageError."""
     plan = validate(stack)
     check_safety(stack, allow_privileged=allow_privileged)
-    return plan
+    return Checked(stack, resolve_project(stack, project), plan, allow_privileged)
 
 
 @dataclass
@@ -103,6 +114,8 @@ def up(
 ) -> UpResult:
     """Bring the stack up (or up to date) as `project`; return every service's status.
 
+    Checks the stack first (preflight), then continues as `up_checked`.
+
     With wait=False, return once every service has started (dependencies are still honoured).
     Services asking for host access run only if the exercise allows it and allow_privileged
     is true (safety.check_safety). A project keeps the subnets its networks have; networks to
@@ -113,9 +126,36 @@ def up(
     log tail), and Interrupted on Ctrl-C, in each case after removing what this call created
     (a failure keeps it with keep_on_failure).
     """
+    return up_checked(
+        runtime,
+        preflight(stack, project=project, allow_privileged=allow_privileged),
+        timeout=timeout,
+        wait=wait,
+        keep_on_failure=keep_on_failure,
+        on_event=on_event,
+        workers=workers,
+        renumbering=renumbering,
+    )
+
+
+def up_checked(
+    runtime: Runtime,
+    checked: Checked,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    wait: bool = True,
+    keep_on_failure: bool = False,
+    on_event: StackEventCallback | None = None,
+    workers: int = DEFAULT_WORKERS,
+    renumbering: Renumbering | None = None,
+) -> UpResult:
+    """`up` of a stack `preflight` checked already (the CLI checks before it opens an engine).
+
+    Long, since it is one transaction: each step adds to what a failure must undo, and the
+    except clauses at its end undo it.
+    """
     emit = on_event or (lambda event: None)
-    project = resolve_project(stack, project)
-    plan = preflight(stack, allow_privileged=allow_privileged)
+    stack, project, plan = checked.stack, checked.project, checked.plan
     target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
     seen = target.look()
     placed = target.place(seen, skip=0)

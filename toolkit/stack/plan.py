@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from toolkit.errors import ConfigError
 from toolkit.stack.model import Dependency, Network, Service, ServiceNetwork, Stack, Volume
-
-DEFAULT_NETWORK = "default"
+from toolkit.stack.naming import DEFAULT_NETWORK
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.stack.locate import find_compose_file
+from toolkit.course import find_compose_file
 
 
 @pytest.fixture
