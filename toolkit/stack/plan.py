@@ -49,10 +49,6 @@ class Plan:
         count = max((step.wave for step in self.services), default=-1) + 1
         return tuple(tuple(step.name for step in self.services if step.wave == wave) for wave in range(count))
 
-    def dependents(self, service: str) -> tuple[ServiceStep, ...]:
-        """The steps that depend on `service`."""
-        return tuple(s for s in self.services if any(d.service == service for d in s.needs))
-
     def awaited_conditions(self, service: str) -> frozenset[str]:
         """Every condition some other service waits for on `service`."""
         return frozenset(d.condition for s in self.services for d in s.needs if d.service == service)
