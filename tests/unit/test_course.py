@@ -1,4 +1,4 @@
-"""Finding an exercise's Compose file from a name, a folder or a file."""
+"""The course: where it is, and finding and loading an exercise from a name, a folder or a file."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import UsageError
 from toolkit.course import find_compose_file
+from toolkit.errors import UsageError
 
 
 @pytest.fixture
