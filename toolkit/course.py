@@ -85,8 +85,8 @@ def load_exercise(
     Raises UsageError when nothing matches (naming the exercises there), UsageError for an
     unknown base or a project name that leaves nothing, ConfigError for a bad Compose file.
     """
-    # Imported here: the image catalog asks this module only where the course is, and must
-    # not load the Compose loader (nor depend on stack/) to do so.
+    # Imported here, not at the top: images/ asks this module only where the course is, and
+    # must not pay for the loader's YAML machinery (or depend on stack/) to do so.
     from toolkit.stack.compose.loader import load_stack
 
     variables = dict(os.environ if environ is None else environ)
