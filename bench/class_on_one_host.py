@@ -322,10 +322,9 @@ def main(argv: list[str] | None = None) -> int:
     counts = [int(text) for text in args.counts.split(",") if text.strip()]
     engines = args.engine or ["docker", "podman"]
 
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
+    from toolkit.course import load_exercise
 
-    stack = load_stack(find_compose_file(args.exercise, ROOT / "compose"))
+    stack = load_exercise(args.exercise, root=ROOT / "compose")
     services = len(stack.services)
     report: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

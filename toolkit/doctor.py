@@ -51,12 +51,12 @@ def check_engines() -> Finding:
     return Finding("engine", "ok", f"answering: {names}")
 
 
-def check_socket(name: str, path: str) -> Finding:
+def check_socket(name: str, path: str, start: str) -> Finding:
+    """Whether engine `name` answers on `path`; `start` is how to start it when it does not."""
     if not os.path.exists(path):
         binary = shutil.which(name)
         if binary is None:
             return Finding(name, "note", f"{name} is not installed", f"run {PROVISION} as root")
-        start = "dockerd &" if name == "docker" else f"podman system service --time=0 unix://{path} &"
         return Finding(
             name, "problem", f"{name} is installed but {path} does not exist", f"start it: {start}"
         )
@@ -153,8 +153,10 @@ def check_registry(host: str = "registry-1.docker.io", timeout: float = 2.0) -> 
 
 CHECKS: tuple[Callable[[], Finding], ...] = (
     check_engines,
-    lambda: check_socket("docker", DOCKER_ROOTFUL),
-    lambda: check_socket("podman", PODMAN_ROOTFUL),
+    lambda: check_socket("docker", DOCKER_ROOTFUL, start="dockerd &"),
+    lambda: check_socket(
+        "podman", PODMAN_ROOTFUL, start=f"podman system service --time=0 unix://{PODMAN_ROOTFUL} &"
+    ),
     check_podman_runtime,
     check_rlimits,
     check_debootstrap,

@@ -15,7 +15,7 @@ import pytest
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerSpec
 from toolkit.stack.compose.loader import load_stack
-from toolkit.stack.gc import LABEL_RUN
+from toolkit.stack.naming import LABEL_RUN
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
 

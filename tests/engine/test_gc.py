@@ -17,7 +17,8 @@ import pytest
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerSpec, NetworkSpec
-from toolkit.stack.gc import LABEL_RUN, collect
+from toolkit.stack.gc import collect
+from toolkit.stack.naming import LABEL_RUN
 
 pytestmark = pytest.mark.engine
 

@@ -185,6 +185,21 @@ def test_validate_bad_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "db" in result.stderr
 
 
+def test_dash_p_follows_the_one_project_name_rule(tmp_path: Path) -> None:
+    compose_file = write_compose(tmp_path, BUSYBOX_REF)
+    result = labkit("validate", str(compose_file), "-p", "Alice", env={"LABKIT_ENGINE": "nonsense"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == (
+        f"{compose_file}: valid, project alice (Two services for the CLI tests)"
+    )
+    # Refused where it enters, before any engine is asked.
+    result = labkit("down", "-p", "-_-", env={"LABKIT_ENGINE": "nonsense"})
+    assert result.returncode == 2
+    assert result.stderr == (
+        "error: invalid project name '-_-': use lowercase letters, digits, '_' and '-' (e.g. -p lab1)\n"
+    )
+
+
 def test_down_needs_a_target() -> None:
     result = labkit("down")
     assert result.returncode == 2

@@ -115,6 +115,9 @@ def self_test(
 ) -> SelfTestReport:
     """Self-test one exercise on a stack of its own, and take that stack down in all cases.
 
+    One function, not one per phase: the phases share the `finally` that takes the stack down
+    and the record of which phase a failure happened in.
+
     Args:
         up, down: bring the stack up as `project` (ready for checks; return the stack as it
             runs) and remove it.

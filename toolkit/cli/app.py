@@ -56,12 +56,7 @@ def register_commands() -> typer.Typer:
     import importlib
 
     for name in _COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"toolkit.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"toolkit.cli.{name}":
-                raise
-            continue  # a command group not written yet
+        module = importlib.import_module(f"toolkit.cli.{name}")
         if hasattr(module, "register"):
             module.register(app)
         elif isinstance(getattr(module, "app", None), typer.Typer):

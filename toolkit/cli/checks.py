@@ -6,7 +6,6 @@ EXERCISE is a folder under the course's compose/ or a path to a Compose file (or
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 from typing import Annotated
@@ -32,21 +31,10 @@ JunitOption = Annotated[
 ]
 
 
-def _compose_root() -> Path:
-    return context.course_root() / "compose"
-
-
 def _load(exercise: str, *, base: str | None = None, project: str | None = None) -> Stack:
-    """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
+    from toolkit.course import load_exercise
 
-    environ = dict(os.environ)
-    if base:
-        from toolkit.images.families import get_base
-
-        environ["LABKIT_BASE"] = get_base(base).tag
-    return load_stack(find_compose_file(exercise, _compose_root()), environ=environ, project=project)
+    return load_exercise(exercise, base=base, project=project)
 
 
 def _running(runtime: Runtime, exercise: str, project: str | None) -> tuple[Stack, str]:
@@ -107,9 +95,9 @@ def solve(
 
 
 def _exercise_names(names: list[str] | None, all_: bool) -> list[str]:
+    from toolkit.course import compose_root, find_compose_file
     from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.listing import list_exercises
-    from toolkit.stack.locate import find_compose_file
 
     if all_ and names:
         raise UsageError("name exercises or pass --all, not both")
@@ -117,7 +105,7 @@ def _exercise_names(names: list[str] | None, all_: bool) -> list[str]:
         if not names:
             raise UsageError("name the exercises to self-test, or pass --all")
         return list(dict.fromkeys(names))
-    root = _compose_root()
+    root = compose_root()
     found = [e.name for e in list_exercises(root, None, locate=find_compose_file, load=load_stack)]
     if not found:
         raise UsageError(f"no exercises found under {root}")
@@ -175,7 +163,7 @@ def test(
 
 
 def _run_labels() -> dict[str, str]:
-    from toolkit.stack.gc import LABEL_RUN
+    from toolkit.stack.naming import LABEL_RUN
 
     return {LABEL_RUN: f"selftest-{uuid.uuid4().hex[:12]}"}
 

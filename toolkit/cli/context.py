@@ -1,9 +1,6 @@
-"""What a command needs from the process around it: the engine, verbosity, the course folders."""
+"""What a command needs from the process around it: the engine and verbosity."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import EngineChoice, connect, resolve_engine
@@ -31,9 +28,11 @@ def choose_engine(engine: str | None) -> EngineChoice:
     return choice
 
 
-def open_engine(engine: str | None) -> Runtime:
-    """Connect to the chosen engine; the connection is closed when the command ends."""
-    runtime = connect(choose_engine(engine))
+def open_engine(engine: str | EngineChoice | None) -> Runtime:
+    """Connect to the engine (a name to resolve, or one chosen already); the connection is
+    closed when the command ends."""
+    choice = engine if isinstance(engine, EngineChoice) else choose_engine(engine)
+    runtime = connect(choice)
     _open.append(runtime)
     return runtime
 
@@ -41,16 +40,3 @@ def open_engine(engine: str | None) -> Runtime:
 def close_engines() -> None:
     while _open:
         _open.pop().close()
-
-
-def course_root() -> Path:
-    """The course folder holding images/ and compose/: $LABKIT_COURSE, else the nearest
-    ancestor of the working directory that has them, else the folder labkit is installed from."""
-    configured = os.environ.get("LABKIT_COURSE")
-    if configured:
-        return Path(configured).resolve()
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "compose").is_dir() and (folder / "images").is_dir():
-            return folder
-    return Path(__file__).resolve().parents[2]

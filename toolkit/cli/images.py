@@ -49,7 +49,7 @@ BaseOption = Annotated[str, typer.Option("--base", "-b", help="Base alias, e.g. 
 
 
 def _catalog(images_dir: Path | None) -> Catalog:
-    return load_catalog(images_dir or context.course_root() / "images")
+    return load_catalog(images_dir)
 
 
 @app.command("list")

@@ -18,9 +18,23 @@ EngineOption = Annotated[
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
+
+def _project_name(value: str | None) -> str | None:
+    """Where a project name enters: the one rule (naming.project_name) applies here."""
+    from toolkit.stack.naming import project_name
+
+    return None if value is None else project_name(value)
+
+
 ProjectOption = Annotated[
     str | None,
-    typer.Option("--project", "-p", help="Project name (default: the exercise's name).", show_default=False),
+    typer.Option(
+        "--project",
+        "-p",
+        help="Project name (default: the exercise's name).",
+        show_default=False,
+        callback=_project_name,
+    ),
 ]
 
 BaseOption = Annotated[

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,35 +37,23 @@ OptionalExercise = Annotated[
 INTERACTIVE_SHELL = "command -v bash >/dev/null 2>&1 && exec bash || exec sh"
 
 
-def _compose_root() -> Path:
-    return context.course_root() / "compose"
-
-
 def _load(exercise: str, base: str | None = None, project: str | None = None) -> Stack:
-    """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
+    from toolkit.course import load_exercise
 
-    environ = dict(os.environ)
-    if base:
-        from toolkit.images.families import get_base
-
-        environ["LABKIT_BASE"] = get_base(base).tag
-    return load_stack(find_compose_file(exercise, _compose_root()), environ=environ, project=project)
+    return load_exercise(exercise, base=base, project=project)
 
 
 def _target(
     exercise: str | None, project: str | None, *, required: bool = True
 ) -> tuple[Stack | None, str | None]:
     """The stack (when an exercise is named) and the project name the command works on."""
-    from toolkit.stack.naming import check_project_name
     from toolkit.stack.orchestrator import resolve_project
 
     if exercise:
         stack = _load(exercise, project=project)
         return stack, resolve_project(stack, project)
     if project:
-        return None, check_project_name(project)
+        return None, project  # the option's callback applied the project-name rule
     if required:
         raise UsageError("name the exercise, or the project with -p PROJECT")
     return None, None
@@ -129,17 +116,16 @@ def up(
     stack = _load(exercise, base, project)
     seconds = _seconds(timeout)
     pool = _subnet_pool(renumber, subnet_pool)
-    orchestrator.preflight(stack, allow_privileged=allow_privileged)  # before any engine is asked
+    # Every check that needs no engine, once, before any engine is asked.
+    checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
     renumbering, runtime = _open_for_up(engine, pool)
     try:
-        result = orchestrator.up(
+        result = orchestrator.up_checked(
             runtime,
-            stack,
-            project=project,
+            checked,
             timeout=seconds,
             wait=not no_wait,
             keep_on_failure=keep_on_failure,
-            allow_privileged=allow_privileged,
             on_event=render.progress,
             renumbering=renumbering,
         )
@@ -162,46 +148,20 @@ def _subnet_pool(renumber: bool, flag: str | None) -> IPv4Network | None:
 
 
 def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
-    """Open the engine; with a pool, renumbering from it that avoids what the other engine holds.
-
-    Both engines route through this host. Podman refuses a subnet that any host interface has,
-    Docker's bridges included, but Docker does not see Podman's networks (whose bridges exist
-    only while a container uses them), so a Docker project also avoids those: listed while
-    Docker's connection opens.
-    """
+    """Open the engine; with a pool, renumbering from it that also avoids the subnets other
+    engines on this host hold (placement.other_engines_subnets), listed while this engine's
+    connection opens."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from toolkit.runtime.select import resolve_engine
-    from toolkit.stack.placement import Renumbering
+    from toolkit.stack.placement import Renumbering, other_engines_subnets
 
+    choice = context.choose_engine(engine)  # resolved once, for both
     if pool is None:
-        return None, context.open_engine(engine)
-    with ThreadPoolExecutor(1, thread_name_prefix="labkit-podman") as side:
-        # Which engine is a socket ping away; connecting to it takes longer: overlap the two.
-        podman = side.submit(_podman_subnets) if resolve_engine(engine).name == "docker" else None
-        runtime = context.open_engine(engine)
-        elsewhere = podman.result() if podman is not None else ()
-    return Renumbering(pool=pool, taken_elsewhere=elsewhere), runtime
-
-
-def _podman_subnets() -> tuple[IPv4Network, ...]:
-    """The subnets of Podman's networks, if a Podman service answers here; () otherwise."""
-    from toolkit.errors import ToolkitError
-    from toolkit.runtime.select import available_engines, connect
-    from toolkit.stack.renumber import engine_subnets
-
-    for choice in available_engines():
-        if choice.name != "podman":
-            continue
-        try:
-            other = connect(choice)
-            try:
-                return tuple(engine_subnets(other.list_networks({})).values())
-            finally:
-                other.close()
-        except (ToolkitError, ImportError):
-            return ()  # optional: Podman went away; Docker's own view still holds
-    return ()
+        return None, context.open_engine(choice)
+    with ThreadPoolExecutor(1, thread_name_prefix="labkit-other-engines") as side:
+        elsewhere = side.submit(other_engines_subnets, choice)
+        runtime = context.open_engine(choice)
+        return Renumbering(pool=pool, taken_elsewhere=elsewhere.result()), runtime
 
 
 def down(
@@ -293,13 +253,22 @@ def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None)
             f"an interactive shell needs the {runtime.name} command, which is not on PATH: "
             "install it, or pass a command after --"
         )
-    argv = [binary]
-    if runtime.name == "docker":
-        argv += ["-H", f"unix://{runtime.info().socket}"]
     user = runtime.exec_user(container, user)
-    argv += ["exec", "-it", *(["--user", user] if user else []), container, "sh", "-c", INTERACTIVE_SHELL]
+    argv = [
+        binary,
+        "exec",
+        "-it",
+        *(["--user", user] if user else []),
+        container,
+        "sh",
+        "-c",
+        INTERACTIVE_SHELL,
+    ]
+    # The engine's CLI talks to the socket labkit uses: the docker CLI reads DOCKER_HOST, the
+    # podman CLI (local, not --remote) works on the same storage as its service and ignores it.
+    environ = {**os.environ, "DOCKER_HOST": f"unix://{runtime.info().socket}"}
     context.close_engines()
-    os.execvp(binary, argv)
+    os.execvpe(binary, argv, environ)
 
 
 def list_(
@@ -307,10 +276,10 @@ def list_(
     engine: EngineOption = None,
 ) -> None:
     """List the course's exercises, with their titles and whether they are up."""
+    from toolkit.course import compose_root, find_compose_file
     from toolkit.errors import EngineUnavailable
     from toolkit.stack.compose.loader import load_stack
     from toolkit.stack.listing import list_exercises
-    from toolkit.stack.locate import find_compose_file
 
     runtime: Runtime | None
     try:
@@ -320,7 +289,7 @@ def list_(
             raise
         runtime = None  # still list the exercises; whether they are up stays unknown
     entries = list_exercises(
-        _compose_root(), runtime, locate=find_compose_file, load=lambda path: load_stack(path)
+        compose_root(), runtime, locate=find_compose_file, load=lambda path: load_stack(path)
     )
     render.exercises(entries, as_json=json)
 

@@ -6,12 +6,12 @@ images (and loops of them), logical package names. Errors point at the file and 
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.course import images_root
 from toolkit.errors import ConfigError, UsageError
 from toolkit.images import graph
 from toolkit.images.containerfile import OS_IMAGE, Template, parse_template
@@ -93,16 +93,8 @@ class Catalog:
 
 
 def default_images_dir() -> Path:
-    """$LABKIT_COURSE/images, else the nearest images/ above the working directory, else the
-    course shipped next to labkit's source."""
-    configured = os.environ.get("LABKIT_COURSE")
-    if configured:
-        return Path(configured).resolve() / "images"
-    here = Path.cwd().resolve()
-    for folder in (here, *here.parents):
-        if (folder / "images").is_dir() and any(_containerfiles(folder / "images")):
-            return folder / "images"
-    return Path(__file__).resolve().parents[2] / "images"
+    """The images/ folder of the course (toolkit.course.find_course says which course)."""
+    return images_root()
 
 
 def _containerfiles(folder: Path) -> Iterator[Path]:

@@ -19,8 +19,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-COURSE_PREFIX = "labkit/"
-OS_IMAGE = "labkit/os"
+# The namespace of course images, the one place it is spelled: `FROM labkit/web` in a course
+# Containerfile, and the tags built from it (`labkit/web:debian-bookworm`).
+COURSE_NAMESPACE = "labkit"
+COURSE_PREFIX = f"{COURSE_NAMESPACE}/"
+OS_IMAGE = f"{COURSE_PREFIX}os"
 INSTALL_MARKER = "labkit-install"
 
 

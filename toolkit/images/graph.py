@@ -69,19 +69,6 @@ def with_ancestors(parents: Parents, names: Iterable[str]) -> set[str]:
     return wanted
 
 
-def descendants(parents: Parents, name: str) -> set[str]:
-    """Every image built, directly or not, FROM `name` (not including it)."""
-    found: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for child, its_parents in parents.items():
-            if child not in found and (name in its_parents or found & set(its_parents)):
-                found.add(child)
-                changed = True
-    return found
-
-
 def build_order(parents: Parents, names: Iterable[str] | None = None) -> list[str]:
     """The names (default: all) and their ancestors, each after the images it builds FROM.
 

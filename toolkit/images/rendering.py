@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from toolkit.images.catalog import CourseImage
-from toolkit.images.containerfile import OS_IMAGE, Instruction, install_packages, parse_from
+from toolkit.images.containerfile import (
+    COURSE_NAMESPACE,
+    OS_IMAGE,
+    Instruction,
+    install_packages,
+    parse_from,
+)
 from toolkit.images.families import Base, get_base, install_commands, resolve_packages
 
-DEFAULT_NAMESPACE = "labkit"
+DEFAULT_NAMESPACE = COURSE_NAMESPACE
 
 
 def image_tag(name: str, base_alias: str | Base, namespace: str = DEFAULT_NAMESPACE) -> str:

@@ -7,7 +7,8 @@
     placement.py      which subnets a project's networks get; renumber.py rewrites addresses
     safety.py         what an exercise may ask of the host, and who must allow it
     orchestrator.py   `up`: converge the engine to the plan (scheduler.py starts services,
-                      health.py waits for them, service_images.py makes their images first)
+                      health.py waits for them, service_images.py makes their images first,
+                      converge.py creates, removes and undoes)
     operations.py     `down`, `ps`, `logs`, `exec` on a running project, found by its labels
     describe.py, listing.py, gc.py, outcomes.py: what the CLI shows and cleans up
 

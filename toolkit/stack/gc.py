@@ -23,11 +23,7 @@ from typing import Literal
 from toolkit.errors import EngineError, EngineUnavailable, NotFound
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import LabelSelector
-from toolkit.stack.naming import LABEL_OWNER, LABEL_PROJECT
-
-# The run a resource belongs to: set by those who remove what they create when they end
-# (the pytest plugin, the self-test).
-LABEL_RUN = "io.labkit.run"
+from toolkit.stack.naming import LABEL_OWNER, LABEL_PROJECT, LABEL_RUN
 
 Kind = Literal["container", "network", "volume"]
 Action = Literal["remove", "keep"]

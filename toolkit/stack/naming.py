@@ -1,4 +1,5 @@
-"""Engine-side names and labels of a stack's resources: the one place that spells them.
+"""Engine-side names and labels of a stack's resources, and project names: the one place that
+spells them. (Course images are named by toolkit.images: containerfile.COURSE_NAMESPACE.)
 
 Every container, network and volume labkit creates for a stack carries `io.labkit.project`, so
 `down`, `ps` and `gc` find them by label, never by name or by a state file. The owner label
@@ -27,28 +28,38 @@ LABEL_CONFIG_HASH = "io.labkit.config-hash"
 LABEL_NETWORK = "io.labkit.network"
 LABEL_VOLUME = "io.labkit.volume"
 LABEL_OWNER = "io.labkit.owner"
+# The run a resource belongs to: set by those who remove what they create when they end
+# (the pytest plugin, the self-test).
+LABEL_RUN = "io.labkit.run"
 # `down` finds containers by label only; this one carries the service's stop_grace_period so
 # `down` can honour it without reading the Compose file.
 LABEL_STOP_GRACE = "io.labkit.stop-grace-period"
 
-# Compose's rule for project names; also keeps image tags (`<project>-<service>`) valid.
-_PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# The network a service joins when it names none, as in Compose.
+DEFAULT_NETWORK = "default"
 
 
-def check_project_name(project: str) -> str:
-    """Return the project name if Compose would accept it; raise UsageError otherwise."""
-    if not _PROJECT_NAME.match(project):
+def normalise_project_name(written: str) -> str:
+    """The one rule for project names, wherever they come from (-p, the file's `name`, its
+    folder): lowercase, keep only a-z, 0-9, '_' and '-', no leading '_' or '-', as Compose
+    does with a folder's name. The result may be empty. Valid names also make valid image tags
+    (`<project>-<service>`)."""
+    return re.sub(r"[^a-z0-9_-]", "", written.lower()).lstrip("_-")
+
+
+def project_name(given: str) -> str:
+    """The project a given name (-p) means, by the one rule; UsageError when nothing is left."""
+    name = normalise_project_name(given)
+    if not name:
         raise UsageError(
-            f"invalid project name {project!r}: use lowercase letters, digits, '-' and '_', "
-            "starting with a letter or digit (e.g. -p lab1)"
+            f"invalid project name {given!r}: use lowercase letters, digits, '_' and '-' (e.g. -p lab1)"
         )
-    return project
+    return name
 
 
 def project_from_stack_name(name: str) -> str:
-    """Turn a stack's name (a folder name, say) into a valid project name, as Compose does."""
-    lowered = re.sub(r"[^a-z0-9_-]", "", name.lower()).lstrip("_-")
-    return lowered or "default"
+    """Turn a stack's name (a folder name, say) into a project name; "default" if nothing is left."""
+    return normalise_project_name(name) or "default"
 
 
 def container_name(project: str, service: str) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from toolkit.errors import (
@@ -43,7 +43,7 @@ def down(
     still uses, say) after removing everything else.
     """
     emit = on_event or (lambda event: None)
-    selector = naming.project_selector(naming.check_project_name(project))
+    selector = naming.project_selector(naming.project_name(project))
     containers = runtime.list_containers(selector)
     problems: list[str] = []
 
@@ -62,26 +62,10 @@ def down(
         emit(StackEvent("container-removed", info.name))
         return info.name
 
-    def remove_network(name: str) -> str | None:
-        try:
-            runtime.remove_network(name)
-        except NetworkNotFound:
-            return None
-        except ToolkitError as exc:
-            problems.append(f"network {name}: {exc}")
-            return None
-        return name
-
-    def remove_volume(name: str) -> str | None:
-        try:
-            runtime.remove_volume(name, force=True)
-        except VolumeNotFound:
-            return None
-        except ToolkitError as exc:
-            problems.append(f"volume {name}: {exc}")
-            return None
-        return name
-
+    remove_network = _removing("network", runtime.remove_network, NetworkNotFound, problems)
+    remove_volume = _removing(
+        "volume", lambda name: runtime.remove_volume(name, force=True), VolumeNotFound, problems
+    )
     with ThreadPoolExecutor(DOWN_WORKERS, thread_name_prefix="labkit-down") as pool:
         removed = [name for name in pool.map(remove, containers) if name]
         # Networks and volumes go only once every container that used them is gone.
@@ -97,6 +81,25 @@ def down(
             f"hand (docker/podman rm), then run `labkit down -p {project}` again"
         )
     return DownResult(project, tuple(sorted(removed)), tuple(sorted(networks)), tuple(sorted(gone_volumes)))
+
+
+def _removing(
+    kind: str, remove: Callable[[str], None], gone: type[ToolkitError], problems: list[str]
+) -> Callable[[str], str | None]:
+    """`remove` as `down` maps it over names: the name once removed; None when it was gone
+    already, or when it was refused (the refusal added to `problems`)."""
+
+    def attempt(name: str) -> str | None:
+        try:
+            remove(name)
+        except gone:
+            return None
+        except ToolkitError as exc:
+            problems.append(f"{kind} {name}: {exc}")
+            return None
+        return name
+
+    return attempt
 
 
 def ps(runtime: Runtime, project: str | None = None, *, order: Sequence[str] = ()) -> list[ServiceStatus]:

@@ -13,25 +13,22 @@ healthy. On failure or Ctrl-C, everything this `up` created is removed again.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 from toolkit.errors import (
-    ContainerNotFound,
     EngineError,
     Interrupted,
     NameConflict,
-    NetworkNotFound,
     StackError,
     ToolkitError,
 )
 from toolkit.runtime.protocol import Runtime
-from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkInfo, NetworkSpec
+from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkSpec
 from toolkit.stack import naming
+from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.model import Stack
 from toolkit.stack.outcomes import Action, StackEvent, StackEventCallback, UpResult
@@ -53,9 +50,9 @@ T = TypeVar("T")
 
 
 def resolve_project(stack: Stack, project: str | None) -> str:
-    """The project name: the one given (checked), else one made from the stack's name."""
+    """The project name: the one given (by naming's one rule), else one made from the stack's name."""
     if project:
-        return naming.check_project_name(project)
+        return naming.project_name(project)
     return naming.project_from_stack_name(stack.name)
 
 
@@ -72,20 +69,22 @@ def validate(stack: Stack) -> Plan:
     return plan
 
 
-def preflight(stack: Stack, *, allow_privileged: bool = False) -> Plan:
-    """Everything `up` checks before it asks an engine: validate, then the host-access policy."""
+@dataclass(frozen=True)
+class Checked:
+    """A stack that passed everything `up` checks before it asks an engine, as which project."""
+
+    stack: Stack
+    project: str
+    plan: Plan
+    allow_privileged: bool
+
+
+def preflight(stack: Stack, *, project: str | None = None, allow_privileged: bool = False) -> Checked:
+    """Everything `up` checks before it asks an engine: validate, the project name, then the
+    host-access policy. Raises ConfigError or UsageError."""
     plan = validate(stack)
     check_safety(stack, allow_privileged=allow_privileged)
-    return plan
-
-
-@dataclass
-class _Created:
-    """What this `up` created, so a failure can take exactly that away again."""
-
-    containers: list[str] = field(default_factory=list)  # ids: a name may be someone else's
-    networks: list[str] = field(default_factory=list)
-    volumes: list[str] = field(default_factory=list)
+    return Checked(stack, resolve_project(stack, project), plan, allow_privileged)
 
 
 def up(
@@ -103,6 +102,8 @@ def up(
 ) -> UpResult:
     """Bring the stack up (or up to date) as `project`; return every service's status.
 
+    Checks the stack first (preflight), then continues as `up_checked`.
+
     With wait=False, return once every service has started (dependencies are still honoured).
     Services asking for host access run only if the exercise allows it and allow_privileged
     is true (safety.check_safety). A project keeps the subnets its networks have; networks to
@@ -113,28 +114,55 @@ def up(
     log tail), and Interrupted on Ctrl-C, in each case after removing what this call created
     (a failure keeps it with keep_on_failure).
     """
+    return up_checked(
+        runtime,
+        preflight(stack, project=project, allow_privileged=allow_privileged),
+        timeout=timeout,
+        wait=wait,
+        keep_on_failure=keep_on_failure,
+        on_event=on_event,
+        workers=workers,
+        renumbering=renumbering,
+    )
+
+
+def up_checked(
+    runtime: Runtime,
+    checked: Checked,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    wait: bool = True,
+    keep_on_failure: bool = False,
+    on_event: StackEventCallback | None = None,
+    workers: int = DEFAULT_WORKERS,
+    renumbering: Renumbering | None = None,
+) -> UpResult:
+    """`up` of a stack `preflight` checked already (the CLI checks before it opens an engine).
+
+    Long, since it is one transaction: each step adds to what a failure must undo, and the
+    except clauses at its end undo it.
+    """
     emit = on_event or (lambda event: None)
-    project = resolve_project(stack, project)
-    plan = preflight(stack, allow_privileged=allow_privileged)
+    stack, project, plan = checked.stack, checked.project, checked.plan
     target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
     seen = target.look()
     placed = target.place(seen, skip=0)
     # Addresses do not change images: they are made once, whatever the retries below.
     images = prepare_images(runtime, stack, plan.service_names, project=project, on_event=on_event)
 
-    created = _Created()
+    created = Created()
     removed: list[str] = []  # containers of services no longer in the file
     try:
         for attempt in itertools.count(1):
             work, obsolete = target.work(placed, seen, images)
             replaced = [seen.containers[n].name for n, w in work.items() if w.action == "recreated"]
             removed += [c.name for c in obsolete]
-            _remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
+            remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
             try:
-                _converge_networks(runtime, placed.specs, seen.ours, created, emit)
+                converge_networks(runtime, placed.specs, seen.ours, created, emit)
                 break
             except EngineError as exc:
-                _remove_networks(runtime, created)
+                remove_networks(runtime, created)
                 seen = target.look()  # another process may have taken a subnet since the listing
                 placed = target.after_refusal(exc, seen, placed, attempt)
                 emit(StackEvent("cleanup", "", f"the engine refused a network ({exc}): trying other subnets"))
@@ -157,7 +185,7 @@ def up(
         statuses = scheduler.run()
     except ServiceFailed as exc:
         if not keep_on_failure:
-            _undo(runtime, created, emit)
+            undo(runtime, created, emit)
         kept = (
             f"its containers are kept for a look: `labkit logs`, then `labkit down -p {project}`"
             if keep_on_failure
@@ -170,11 +198,11 @@ def up(
             log_tail=exc.log_tail,
         ) from None
     except KeyboardInterrupt:
-        _undo(runtime, created, emit)
+        undo(runtime, created, emit)
         raise Interrupted(f"interrupted: what this up of project {project} had created was removed") from None
     except ToolkitError:
         if not keep_on_failure:
-            _undo(runtime, created, emit)
+            undo(runtime, created, emit)
         raise
 
     return UpResult(
@@ -286,81 +314,3 @@ def _decide(plan: Plan, resolved: ResolvedService, existing: ContainerInfo | Non
     else:
         action = "started"  # same config, but stopped: start it again
     return ServiceWork(resolved, action, existing if action == "unchanged" else None)
-
-
-# ---------------------------------------------------------------- engine work
-
-
-def _parallel(fn: Callable[[str], T], items: list[str]) -> list[T]:
-    if len(items) <= 1:
-        return [fn(item) for item in items]
-    with ThreadPoolExecutor(min(len(items), DEFAULT_WORKERS), thread_name_prefix="labkit") as pool:
-        return list(pool.map(fn, items))
-
-
-def _remove_containers(runtime: Runtime, names: list[str], emit: StackEventCallback) -> None:
-    def remove(name: str) -> None:
-        with contextlib.suppress(ContainerNotFound):
-            runtime.remove_container(name, force=True)
-            emit(StackEvent("container-removed", name))
-
-    _parallel(remove, names)
-
-
-def _converge_networks(
-    runtime: Runtime,
-    specs: Mapping[str, NetworkSpec],
-    ours: Mapping[str, NetworkInfo],
-    created: _Created,
-    emit: StackEventCallback,
-) -> None:
-    """Remove the project's networks that changed or went away, create the missing ones."""
-    stale = [
-        info.name for key, info in ours.items() if key not in specs or not _network_matches(info, specs[key])
-    ]
-    for name in stale:
-        with contextlib.suppress(NetworkNotFound):
-            runtime.remove_network(name)
-    current = {info.name for key, info in ours.items() if info.name not in stale}
-    missing = [spec for spec in specs.values() if spec.name not in current]
-
-    def create(name: str) -> str:
-        spec = next(s for s in missing if s.name == name)
-        runtime.create_network(spec)
-        created.networks.append(name)
-        emit(StackEvent("network-created", name, spec.subnet or ""))
-        return name
-
-    _parallel(create, [spec.name for spec in missing])
-
-
-def _network_matches(info: NetworkInfo, spec: NetworkSpec) -> bool:
-    return (
-        info.name == spec.name
-        and info.internal == spec.internal
-        and (spec.subnet is None or info.subnet == spec.subnet)
-        and (spec.gateway is None or info.gateway == spec.gateway)
-    )
-
-
-def _remove_networks(runtime: Runtime, created: _Created) -> None:
-    """Remove the networks this `up` created so far (a refused attempt's), and forget them."""
-    for network in created.networks:
-        with contextlib.suppress(ToolkitError):
-            runtime.remove_network(network)
-    created.networks.clear()
-
-
-def _undo(runtime: Runtime, created: _Created, emit: StackEventCallback) -> None:
-    """Remove what this `up` created; keep going past errors so as much as possible goes."""
-    emit(StackEvent("cleanup", "", "removing what this up created"))
-
-    def remove_container(name: str) -> None:
-        with contextlib.suppress(ToolkitError):
-            runtime.remove_container(name, force=True)
-
-    _parallel(remove_container, created.containers)
-    _remove_networks(runtime, created)
-    for volume in created.volumes:
-        with contextlib.suppress(ToolkitError):
-            runtime.remove_volume(volume, force=True)

@@ -6,7 +6,7 @@ Networks still to be created get the declared subnets, refused when one overlaps
 the engine (`renumber.clash_error`), or with renumbering free subnets from the pool
 (`renumber.plan_renumbering`). Either way one mapping rewrites the whole stack.
 
-Pure: the caller lists the engine's networks and passes them in.
+Pure, but for `other_engines_subnets`: the caller lists the engine's networks and passes them in.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 
-from toolkit.errors import StackError
+from toolkit.errors import StackError, ToolkitError
+from toolkit.runtime.select import EngineChoice, available_engines, connect
 from toolkit.runtime.specs import NetworkInfo
 from toolkit.stack import naming
 from toolkit.stack.model import Stack
@@ -136,3 +137,26 @@ def check_names(project: str, wanted: Iterable[str], networks: Iterable[NetworkI
                 f"network {network.name} exists already ({whose}): remove it, or choose another "
                 "project name with -p"
             )
+
+
+def other_engines_subnets(here: EngineChoice) -> tuple[IPv4Network, ...]:
+    """The subnets of the networks of every other engine that answers on this host.
+
+    Engines on one host share its routing table, but none sees another's networks: a bridge
+    may exist only while a container uses it, so an engine can hand out a subnet another
+    engine's network holds. A renumbered project avoids these too. An engine that stops
+    answering holds nothing: this engine's own view still applies.
+    """
+    found: list[IPv4Network] = []
+    for choice in available_engines():
+        if choice.name == here.name or choice.socket == here.socket:
+            continue
+        try:
+            other = connect(choice)
+            try:
+                found += engine_subnets(other.list_networks({})).values()
+            finally:
+                other.close()
+        except (ToolkitError, ImportError):
+            continue
+    return tuple(found)

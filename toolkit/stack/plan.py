@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 from toolkit.errors import ConfigError
 from toolkit.stack.model import Dependency, Network, Service, ServiceNetwork, Stack, Volume
-
-DEFAULT_NETWORK = "default"
+from toolkit.stack.naming import DEFAULT_NETWORK
 
 
 @dataclass(frozen=True)
@@ -49,10 +48,6 @@ class Plan:
         """Service names grouped by wave: each wave needs only the waves before it."""
         count = max((step.wave for step in self.services), default=-1) + 1
         return tuple(tuple(step.name for step in self.services if step.wave == wave) for wave in range(count))
-
-    def dependents(self, service: str) -> tuple[ServiceStep, ...]:
-        """The steps that depend on `service`."""
-        return tuple(s for s in self.services if any(d.service == service for d in s.needs))
 
     def awaited_conditions(self, service: str) -> frozenset[str]:
         """Every condition some other service waits for on `service`."""

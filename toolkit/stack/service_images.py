@@ -13,14 +13,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.course import course_of
 from toolkit.errors import BuildFailed, ImageNotFound, StackError
+from toolkit.images.containerfile import COURSE_NAMESPACE
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec, ImageInfo
 from toolkit.stack import naming
 from toolkit.stack.model import Service, Stack
 from toolkit.stack.outcomes import StackEvent, StackEventCallback
-
-COURSE_NAMESPACE = "labkit"
 
 
 @dataclass(frozen=True)
@@ -132,10 +132,10 @@ def _build_service_image(
 
 
 def course_images_dir(stack: Stack) -> Path | None:
-    """The images/ folder of the course an exercise belongs to (`<course>/compose/<exercise>/`),
-    or None to let the image catalog find it."""
-    folder = stack.folder.parent.parent / "images"
-    return folder if folder.is_dir() else None
+    """The images/ folder of the course an exercise belongs to, or None to let the image
+    catalog find the course (toolkit.course)."""
+    course = course_of(stack.folder)
+    return None if course is None else course / "images"
 
 
 def _build_course_images(

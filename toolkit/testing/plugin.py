@@ -61,7 +61,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DIR",
         default=None,
         help="the course's compose/ folder, for lab_stack('exercise'); default: "
-        "$LABKIT_COURSE/compose, else the nearest compose/ at or above the rootdir",
+        "$LABKIT_COURSE/compose, else the compose/ of the nearest course at or above the rootdir",
     )
 
 
@@ -220,15 +220,18 @@ def lab_image(lab_engine: Runtime) -> Callable[..., str]:
 
 
 def _compose_root(config: pytest.Config) -> Path:
-    from toolkit.testing.stacks import find_course_compose_root
+    """--lab-course, else the compose/ of the course (toolkit.course) found from the rootdir."""
+    from toolkit.course import compose_root
 
-    return find_course_compose_root(config.rootpath, config.getoption("--lab-course", default=None))
+    configured = config.getoption("--lab-course", default=None)
+    return Path(configured).resolve() if configured else compose_root(config.rootpath)
 
 
 def _stack_factory(config: pytest.Config, runtime: Runtime) -> tuple[StackFactory, list[LabStack]]:
     from toolkit.checks.project import with_labels
+    from toolkit.course import load_exercise, names_a_path
     from toolkit.stack.naming import project_from_stack_name
-    from toolkit.testing.stacks import LabStack, load_exercise, names_a_path
+    from toolkit.testing.stacks import LabStack
 
     run = config.stash[RUN_KEY]
     started: list[LabStack] = []
@@ -242,7 +245,9 @@ def _stack_factory(config: pytest.Config, runtime: Runtime) -> tuple[StackFactor
     ) -> LabStack:
         """Bring an exercise (by name) or a Compose file (by path) up for this test."""
         root = Path.cwd() if names_a_path(target) else _compose_root(config)
-        stack = load_exercise(target, root, environ)
+        stack = load_exercise(
+            Path(target).resolve() if names_a_path(target) else target, root=root, environ=environ
+        )
         name = project or run.unique_project(project_from_stack_name(stack.name))
         lab = LabStack(runtime, with_labels(stack, run.labels(name)), name)
         started.append(lab)

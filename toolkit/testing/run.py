@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from toolkit.errors import EngineUnavailable, ToolkitError
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import EngineChoice, connect, resolve_engine
-from toolkit.stack.gc import LABEL_RUN, GcReport, collect, remove_labelled
-from toolkit.stack.naming import LABEL_OWNER, LABEL_PROJECT, owner
+from toolkit.stack.gc import GcReport, collect, remove_labelled
+from toolkit.stack.naming import LABEL_OWNER, LABEL_PROJECT, LABEL_RUN, owner
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ goes up, so the end-of-run sweep and `labkit gc` find whatever a test left behin
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -22,34 +21,6 @@ from toolkit.stack import naming
 from toolkit.stack.model import Stack
 
 DEFAULT_EXEC_TIMEOUT = 60.0
-
-
-def find_course_compose_root(start: Path, configured: str | None = None) -> Path:
-    """Where exercises live: `configured`, else $LABKIT_COURSE/compose, else the nearest
-    compose/ folder at or above `start`."""
-    if configured:
-        return Path(configured).resolve()
-    if os.environ.get("LABKIT_COURSE"):
-        return Path(os.environ["LABKIT_COURSE"]).resolve() / "compose"
-    for folder in (start.resolve(), *start.resolve().parents):
-        if (folder / "compose").is_dir():
-            return folder / "compose"
-    raise UsageError(f"no compose/ folder at or above {start}: set LABKIT_COURSE or pass --lab-course")
-
-
-def load_exercise(target: str | Path, compose_root: Path, environ: Mapping[str, str] | None = None) -> Stack:
-    """Load an exercise by name (a folder under compose_root), or a Compose file or its
-    folder by path."""
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
-
-    path = find_compose_file(str(target), compose_root)
-    return load_stack(path.resolve(), environ=environ)
-
-
-def names_a_path(target: str | Path) -> bool:
-    """Whether `target` is a path (to a Compose file or its folder) rather than an exercise name."""
-    return isinstance(target, Path) or "/" in target or target.endswith((".yaml", ".yml"))
 
 
 class LabStack:

@@ -7,7 +7,6 @@ import pytest
 from toolkit.images.graph import (
     CycleError,
     build_order,
-    descendants,
     find_cycle,
     levels,
     with_ancestors,
@@ -28,12 +27,6 @@ def test_a_selection_pulls_in_its_ancestors_only() -> None:
 
 def test_levels_group_independent_images() -> None:
     assert levels(COURSE) == [["base"], ["dns", "netlab", "web"], ["lab2"]]
-
-
-def test_descendants_are_everything_built_from_an_image() -> None:
-    assert descendants(COURSE, "base") == {"netlab", "dns", "web", "lab2"}
-    assert descendants(COURSE, "netlab") == {"lab2"}
-    assert descendants(COURSE, "web") == set()
 
 
 def test_a_loop_is_found_and_named() -> None:

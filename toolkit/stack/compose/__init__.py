@@ -1,7 +1,8 @@
 """The Compose loader: a Compose file (with its x-labkit section) in, a typed `Stack` out.
 
 One entry point, `load_stack(path)`. This package is the only code that sees raw YAML; it
-depends on nothing above the model (`toolkit.stack.model`). Every problem it finds is one
+depends on nothing above the model (`toolkit.stack.model`) and the names of `toolkit.stack.naming`
+(the one rule for project names, the default network). Every problem it finds is one
 `ConfigError` naming the file, the line and the key path.
 
     loader.py         read -> interpolate -> read each part -> cross-checks -> Stack

@@ -10,11 +10,10 @@ name ("... labkit does not support it"), never silently dropped.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
-from toolkit.errors import ConfigError, UsageError
+from toolkit.errors import ConfigError
 from toolkit.stack.compose.cross_checks import validate_stack
 from toolkit.stack.compose.declared import read_networks, read_volumes
 from toolkit.stack.compose.dotenv import read_env_file
@@ -25,8 +24,8 @@ from toolkit.stack.compose.keys import TOP_LEVEL
 from toolkit.stack.compose.services import read_service
 from toolkit.stack.compose.yaml_source import load_yaml
 from toolkit.stack.model import Exercise, Network, Service, Stack
-
-DEFAULT_NETWORK = "default"
+from toolkit.stack.naming import DEFAULT_NETWORK, project_name
+from toolkit.stack.naming import normalise_project_name as normalise_project_name  # re-exported
 
 
 def load_stack(
@@ -83,11 +82,6 @@ def load_stack(
     return stack
 
 
-def normalise_project_name(written: str) -> str:
-    """Compose's rule: lowercase, keep only a-z, 0-9, '_' and '-', no leading '_' or '-'."""
-    return re.sub(r"[^a-z0-9_-]", "", written.lower()).lstrip("_-")
-
-
 def _variables(folder: Path, environ: dict[str, str]) -> dict[str, str]:
     """The interpolation variables: the `.env` beside the file, under the environment."""
     dotenv = folder / ".env"
@@ -98,10 +92,7 @@ def _variables(folder: Path, environ: dict[str, str]) -> dict[str, str]:
 
 def _project_name(project: str | None, written: At | None, file: Path, display: str) -> str:
     if project is not None:
-        name = normalise_project_name(project)
-        if not name:
-            raise UsageError(f"invalid project name {project!r}: use lowercase letters, digits, '_' and '-'")
-        return name
+        return project_name(project)
     if written is not None:
         text = nonempty_string(written)
         name = normalise_project_name(text)

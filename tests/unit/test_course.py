@@ -1,4 +1,4 @@
-"""Finding an exercise's Compose file from a name, a folder or a file."""
+"""The course: where it is, and finding and loading an exercise from a name, a folder or a file."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from toolkit.course import find_compose_file
 from toolkit.errors import UsageError
-from toolkit.stack.locate import find_compose_file
 
 
 @pytest.fixture
@@ -56,3 +56,35 @@ def test_a_missing_path(root: Path) -> None:
 def test_no_exercises_at_all(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no exercises found under"):
         find_compose_file("anything", tmp_path / "missing")
+
+
+def test_the_course_is_labkit_course_else_the_nearest_folder_holding_compose_or_images(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from toolkit.course import compose_root, course_of, find_course, images_root
+
+    course = tmp_path / "course"
+    (course / "compose" / "routing").mkdir(parents=True)
+    (course / "images").mkdir()
+    deep = course / "notes" / "week1"
+    deep.mkdir(parents=True)
+    monkeypatch.delenv("LABKIT_COURSE", raising=False)
+    assert find_course(deep) == course
+    assert compose_root(deep) == course / "compose"
+    assert images_root(deep) == course / "images"
+    assert course_of(course / "compose" / "routing") == course
+    # A Python package named images/ (labkit's own source) is no course.
+    package = tmp_path / "src" / "images"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    assert find_course(package.parent) != package.parent
+    monkeypatch.setenv("LABKIT_COURSE", str(tmp_path))
+    assert find_course(deep) == tmp_path
+
+
+def test_an_exercise_loads_by_name_with_its_base_and_project(root: Path) -> None:
+    from toolkit.course import load_exercise
+
+    stack = load_exercise("routing", root=root, environ={}, project="Lab A", base="debian:bookworm")
+    assert stack.name == "laba"
+    assert stack.file == (root / "routing" / "compose.yaml").resolve()
