@@ -88,9 +88,8 @@ def resolve_service(
     """Build the container spec of one service.
 
     `networks` maps each of the stack's network keys to its spec (for names and the hash).
-    Raises ConfigError for settings the engine seam cannot express.
+    The stack has passed `check_supported` already (`orchestrator.validate` runs it once).
     """
-    check_supported(stack, service)
     attachments = tuple(
         NetworkAttachment(
             network=networks[attachment.network].name,

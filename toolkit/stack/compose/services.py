@@ -37,6 +37,7 @@ from toolkit.stack.model import (
     Service,
     ServiceNetwork,
 )
+from toolkit.stack.naming import DEFAULT_NETWORK
 
 NAME = re.compile(r"[a-zA-Z0-9._-]+")
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
@@ -59,8 +60,8 @@ def read_service(name: str, at: At) -> Service:
     if network_mode is not None and "networks" in fields:
         fields["networks"].fail("'networks' cannot be combined with 'network_mode'")
     if network_mode is None and "networks" not in fields:
-        at.ctx.lines.setdefault(f"{at.path}.networks.default", at.line)
-        networks = (ServiceNetwork("default"),)  # Compose attaches it to the default network
+        at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
+        networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
     limits = read_limits(fields)
     return Service(
         name=name,
