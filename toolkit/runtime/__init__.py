@@ -7,7 +7,7 @@
     build_output.py  build output as BuildOutput events, steps spelled alike on both engines
     docker/       the Docker adapter (docker-py)
     podman/       the Podman adapter (podman-py and the libpod API), made to behave like Docker
-    fake.py       an in-memory engine for unit tests, held to the same contract suite
+    fake/         an in-memory engine for unit tests, held to the same contract suite
 
 Nothing here imports from the layers above (stack, images, checks, cli, testing). Every engine
 difference lives inside its adapter package.

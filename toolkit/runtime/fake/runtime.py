@@ -6,7 +6,7 @@ their output. Where tests lean on the engine, the fake does what both engines do
 labkit's adapters, and the contract suite (tests/engine/test_contract*.py) holds it to that:
 names, labels, conflicts and not-found errors; images found and removed by id, and kept while a
 container uses them; engine-chosen subnets, overlapping subnets and bad static addresses
-refused (fake_addresses.py); an exit code kept until the container starts again.
+refused (addresses.py); an exit code kept until the container starts again.
 
 `FakeRuntime("podman")` shows what still differs above the seam: Podman's subnet pool and
 gateways, static addresses Docker refuses, networks that stay while a stopped container names
@@ -33,9 +33,9 @@ from toolkit.errors import (
     NetworkNotFound,
     VolumeNotFound,
 )
-from toolkit.runtime import fake_addresses as addresses
-from toolkit.runtime.fake_containers import ExecCall, FakeContainer, podman_exec_user
-from toolkit.runtime.fake_images import FakeImageStore, matches
+from toolkit.runtime.fake import addresses
+from toolkit.runtime.fake.containers import ExecCall, FakeContainer, podman_exec_user
+from toolkit.runtime.fake.images import FakeImageStore, matches
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
