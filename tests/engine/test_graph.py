@@ -84,7 +84,7 @@ def test_a_running_project_is_drawn_as_the_engine_has_it(
         assert len(real) == 2, real
         for interface, address in real.items():
             # Renumbered addresses, with the interface name the container really has.
-            assert f"<b>{interface}</b><br/><font point-size=\"9\" color=\"#555555\">{address}<" in dot.stdout
+            assert f'<b>{interface}</b><br/><font point-size="9" color="#555555">{address}<' in dot.stdout
             assert not any(address.startswith(subnet.removesuffix("0/24")) for subnet in declared)
         assert f"project {unique_name}, as running on {runtime.name}" in dot.stdout
         assert "router, forwards IPv4" in dot.stdout
@@ -96,6 +96,12 @@ def test_a_running_project_is_drawn_as_the_engine_has_it(
         drawn = labkit("graph", str(compose), "-p", unique_name, "-o", str(svg), *engine)
         assert drawn.returncode == 0, drawn.stderr
         assert all(address in svg.read_text() for address in real.values())
+        page = tmp_path / "handout.md"
+        handed = labkit("handout", str(compose), "-p", unique_name, "-o", str(page), *engine)
+        assert handed.returncode == 0, handed.stderr
+        for interface, address in real.items():
+            assert f"| {interface} |" in page.read_text() and f"| {address} |" in page.read_text()
+        assert f"-p {unique_name} --renumber" in page.read_text()
     finally:
         labkit("down", "-p", unique_name, *engine)
     assert leftovers(runtime, unique_name) == []

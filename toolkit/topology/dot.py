@@ -19,16 +19,18 @@ ROUTER_FILL = "#ffe3b3"
 ROUTER_BORDER = "#b36b00"
 HOST_BORDER = "#666666"
 DETAIL_COLOUR = "#555555"
+NO_LABEL = '""'
 BUS_HEIGHT_PER_LEG = 0.9  # inches of network bar per attached interface
 
 
-def to_dot(topology: Topology) -> str:
-    """The whole picture as DOT text."""
+def to_dot(topology: Topology, *, titled: bool = True) -> str:
+    """The whole picture as DOT text; `titled` puts the exercise's title and whose addresses
+    these are on top (a page that says so itself leaves it out)."""
     lines = [
         f"graph {_quote(topology.project)} {{",
         f'  graph [rankdir=LR, fontname="{FONT}", fontsize=14, labelloc=t, pad=0.3, '
         "nodesep=0.3, ranksep=0.35, splines=true, newrank=true,",
-        f"         label={_title(topology)}];",
+        f"         label={_title(topology) if titled else NO_LABEL}];",
         f'  node [fontname="{FONT}", fontsize=11, margin="0.15,0.08"];',
         f'  edge [fontname="{FONT}", fontsize=10, color="#445566", penwidth=1.3];',
     ]

@@ -36,12 +36,9 @@ def topology_from_engine(runtime: Runtime, stack: Stack, project: str) -> Topolo
     Raises:
         UsageError: a network of the project has another size than the exercise declares.
     """
-    named = replace(stack, name=project)
     networks = runtime.list_networks(naming.project_selector(project))
-    mapping = recover_mapping(named, project_subnets(networks, project))
-    renumbered = apply_renumbering(named, mapping)
+    declared = topology_from_stack(_renumbered(stack, project, networks), project)
     containers = runtime.list_containers(naming.stack_container_selector(project))
-    declared = topology_from_stack(renumbered, project)
     if not containers:
         return declared
     by_key = {info.labels.get(naming.LABEL_NETWORK, ""): info for info in networks}
@@ -56,6 +53,16 @@ def topology_from_engine(runtime: Runtime, stack: Stack, project: str) -> Topolo
         source="engine",
         engine=runtime.name,
     )
+
+
+def project_stack(runtime: Runtime, stack: Stack, project: str) -> Stack:
+    """The stack with the addresses `project` has on `runtime` (renumbered or declared)."""
+    return _renumbered(stack, project, runtime.list_networks(naming.project_selector(project)))
+
+
+def _renumbered(stack: Stack, project: str, networks: list[NetworkInfo]) -> Stack:
+    named = replace(stack, name=project)
+    return apply_renumbering(named, recover_mapping(named, project_subnets(networks, project)))
 
 
 def _network(declared: NetworkNode, found: NetworkInfo | None) -> NetworkNode:

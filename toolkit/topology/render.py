@@ -10,16 +10,17 @@ from typing import Literal
 from toolkit.errors import ToolkitError
 
 ImageFormat = Literal["svg", "png"]
-TEXT_FORMATS = ("dot", "mermaid")
 INSTALL_HINT = "install Graphviz (run scripts/provision-engines, or apt-get install graphviz)"
 
 
-def render_image(dot_source: str, image_format: ImageFormat) -> bytes:
+def render_image(
+    dot_source: str, image_format: ImageFormat, *, instead: str = "ask for --format dot or --format mermaid"
+) -> bytes:
     """Lay the picture out and draw it.
 
     Raises:
-        ToolkitError: Graphviz's `dot` program is missing (naming the fix and the formats that
-            work without it), or it failed on the input.
+        ToolkitError: Graphviz's `dot` program is missing (naming the fix and `instead`, what
+            works without it), or it failed on the input.
     """
     import graphviz
 
@@ -28,7 +29,7 @@ def render_image(dot_source: str, image_format: ImageFormat) -> bytes:
     except graphviz.ExecutableNotFound:
         raise ToolkitError(
             f"{image_format} needs Graphviz's `dot` program, which is not on PATH: {INSTALL_HINT}, "
-            f"or ask for --format {' or --format '.join(TEXT_FORMATS)}, which need nothing"
+            f"or {instead}, which needs nothing"
         ) from None
     except graphviz.CalledProcessError as exc:
         stderr = exc.stderr.decode(errors="replace").strip() if isinstance(exc.stderr, bytes) else ""
