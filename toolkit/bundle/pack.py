@@ -91,7 +91,7 @@ def pack_course(
             members=members,
         )
         partial = staging / "bundle.tar"
-        _write_tar(partial, manifest, staging)
+        write_bundle(partial, manifest, staging)
         partial.replace(output)
     return PackResult(output, manifest, output.stat().st_size, time.monotonic() - started)
 
@@ -142,7 +142,8 @@ def _digest(path: Path) -> Member:
         return Member(hashlib.file_digest(handle, "sha256").hexdigest(), path.stat().st_size)
 
 
-def _write_tar(path: Path, manifest: Manifest, staging: Path) -> None:
+def write_bundle(path: Path, manifest: Manifest, staging: Path) -> None:
+    """Write the tar: the manifest, then each member it lists, read from `staging/<member>`."""
     with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
         data = manifest.to_json()
         info = tarfile.TarInfo(MANIFEST_NAME)
