@@ -36,6 +36,7 @@ def unpacked(result: UnpackResult) -> None:
         f"exercises in {result.destination / 'compose'}: {', '.join(manifest.exercises)}", markup=False
     )
     console.print(
-        f"from {result.destination} (or with LABKIT_COURSE={result.destination}): labkit up {first}",
+        f"start one from {result.destination} (or with LABKIT_COURSE={result.destination}), "
+        f"e.g. labkit up {first}",
         markup=False,
     )
