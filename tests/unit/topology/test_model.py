@@ -136,3 +136,54 @@ def test_router_property_needs_two_distinct_networks() -> None:
     )
     assert not twice.is_router
     assert Topology("p", "", (), (twice,)).routers == ()
+
+
+def running_on_fake(probe: str, exit_code: int = 0) -> Topology:
+    """two_lans() up as project bob, renumbered, on the fake engine; `probe` is what `ip` says."""
+    from toolkit.runtime.specs import ContainerSpec, ExecResult, ImageInfo, NetworkAttachment, NetworkSpec
+    from toolkit.stack import naming
+    from toolkit.topology.from_engine import topology_from_engine
+
+    runtime = FakeRuntime("podman")
+    runtime.images["labkit/netlab:debian-bookworm"] = ImageInfo(
+        "sha256:1", ("labkit/netlab:debian-bookworm",)
+    )
+    for key, subnet in (("lan1", "10.99.1.0/24"), ("lan2", "10.99.2.0/24")):
+        labels = {naming.LABEL_PROJECT: "bob", naming.LABEL_NETWORK: key}
+        runtime.create_network(
+            NetworkSpec(f"bob-{key}", subnet, subnet.replace(".0/24", ".1"), labels=labels)
+        )
+    labels = {naming.LABEL_PROJECT: "bob", naming.LABEL_SERVICE: "router"}
+    attachments = (NetworkAttachment("bob-lan2", "10.99.2.254"), NetworkAttachment("bob-lan1", "10.99.1.254"))
+    spec = ContainerSpec("labkit/netlab:debian-bookworm", "bob-router", labels=labels, networks=attachments)
+    runtime.start_container(runtime.create_container(spec))
+    runtime.on_exec = lambda name, argv: ExecResult(exit_code, probe, "")
+    return topology_from_engine(runtime, two_lans(), "bob")
+
+
+def test_a_running_project_shows_the_engines_subnets_addresses_and_interface_names() -> None:
+    # Podman 4 numbered the router's interfaces in the written order: lan2 became eth0.
+    probe = (
+        "1: lo    inet 127.0.0.1/8 scope host lo\n"
+        "2: eth0@if7    inet 10.99.2.254/24 brd 10.99.2.255 scope global eth0\n"
+        "3: eth1@if8    inet 10.99.1.254/24 brd 10.99.1.255 scope global eth1\n"
+    )
+    topology = running_on_fake(probe)
+    assert (topology.source, topology.engine) == ("engine", "podman")
+    assert topology.networks[0] == NetworkNode("lan1", "10.99.1.0/24", "10.99.1.1")
+    router = topology.services[0]
+    assert router.interfaces == (
+        Interface("lan2", "eth0", "10.99.2.254"),
+        Interface("lan1", "eth1", "10.99.1.254"),
+    )
+    assert router.is_router
+    # Services with no container yet keep the file's view, with the project's subnets.
+    assert topology.services[1].interfaces == (Interface("lan1", "eth0", "10.99.1.10"),)
+
+
+def test_when_ip_cannot_be_read_the_names_are_predicted_and_the_addresses_real() -> None:
+    router = running_on_fake("sh: ip: not found", exit_code=127).services[0]
+    assert router.interfaces == (
+        Interface("lan1", "eth0", "10.99.1.254"),
+        Interface("lan2", "eth1", "10.99.2.254"),
+    )
