@@ -28,12 +28,12 @@ from toolkit.bundle.manifest import (
     host_architecture,
 )
 from toolkit.bundle.solutions import strip_solution
+from toolkit.course import exercise_names, find_compose_file
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.images import EventCallback, ensure_images, get_base, load_catalog, save_course_images
 from toolkit.images.fingerprint import labkit_version
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack.compose.loader import load_stack
-from toolkit.stack.locate import find_compose_file
 
 
 @dataclass(frozen=True)
@@ -97,19 +97,10 @@ def pack_course(
 
 
 def _exercise_folders(compose_root: Path) -> list[Path]:
-    folders = sorted(p for p in compose_root.iterdir() if p.is_dir()) if compose_root.is_dir() else []
-    exercises = [folder for folder in folders if _has_compose_file(folder)]
+    exercises = [compose_root / name for name in exercise_names(compose_root)]
     if not exercises:
         raise UsageError(f"no exercise under {compose_root}: nothing to pack")
     return exercises
-
-
-def _has_compose_file(folder: Path) -> bool:
-    try:
-        find_compose_file(str(folder), folder.parent)
-    except UsageError:
-        return False
-    return True
 
 
 def _stage_course(course: Path, exercises: list[Path], staging: Path, with_solutions: bool) -> list[str]:

@@ -35,6 +35,7 @@ def pack(
     """Write the course's images, exercises and a manifest into one file."""
     from toolkit.bundle import pack_course
     from toolkit.bundle.pack import check_output
+    from toolkit.course import find_course
     from toolkit.images import get_base
 
     check_output(output)
@@ -42,7 +43,7 @@ def pack(
     runtime = context.open_engine(engine)
     result = pack_course(
         runtime,
-        context.course_root(),
+        find_course(),
         output,
         base=base,
         with_solutions=with_solutions,

@@ -74,25 +74,23 @@ def write_output(output: Path, data: bytes) -> None:
 
 def load_exercise(exercise: str, project: str | None) -> Stack:
     """Find and load the exercise, as every stack command does."""
-    from toolkit.cli.stack import _load
+    from toolkit.course import load_exercise as load
 
-    return _load(exercise, project=project)
+    return load(exercise, project=project)
 
 
 def project_topology(stack: Stack, project: str | None, engine: str | None) -> Topology:
     """The file's picture without a project; with one, what the engine has (if it is up)."""
-    from toolkit.stack.naming import check_project_name
     from toolkit.topology.from_stack import topology_from_stack
 
     if project is None:
         return topology_from_stack(stack)
     from toolkit.topology.from_engine import topology_from_engine
 
-    name = check_project_name(project)
     runtime = context.open_engine(engine)
-    topology = topology_from_engine(runtime, stack, name)
+    topology = topology_from_engine(runtime, stack, project)
     if topology.source != "engine":
-        render.not_up(name, runtime.name)
+        render.not_up(project, runtime.name)
     return topology
 
 

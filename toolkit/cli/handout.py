@@ -45,11 +45,10 @@ def handout(
     if project is None:
         topology = topology_from_stack(stack)
     else:
-        from toolkit.stack.naming import check_project_name
         from toolkit.topology.from_engine import project_stack, topology_from_engine
 
         runtime = context.open_engine(engine)
-        declared, stack = stack, project_stack(runtime, stack, check_project_name(project))
+        declared, stack = stack, project_stack(runtime, stack, project)
         renumbered = stack.networks != declared.networks
         topology = topology_from_engine(runtime, declared, project)
         if topology.source != "engine":
