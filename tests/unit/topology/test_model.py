@@ -140,14 +140,12 @@ def test_router_property_needs_two_distinct_networks() -> None:
 
 def running_on_fake(probe: str, exit_code: int = 0) -> Topology:
     """two_lans() up as project bob, renumbered, on the fake engine; `probe` is what `ip` says."""
-    from toolkit.runtime.specs import ContainerSpec, ExecResult, ImageInfo, NetworkAttachment, NetworkSpec
+    from toolkit.runtime.specs import ContainerSpec, ExecResult, NetworkAttachment, NetworkSpec
     from toolkit.stack import naming
     from toolkit.topology.from_engine import topology_from_engine
 
     runtime = FakeRuntime("podman")
-    runtime.images["labkit/netlab:debian-bookworm"] = ImageInfo(
-        "sha256:1", ("labkit/netlab:debian-bookworm",)
-    )
+    runtime.add_image("labkit/netlab:debian-bookworm")
     for key, subnet in (("lan1", "10.99.1.0/24"), ("lan2", "10.99.2.0/24")):
         labels = {naming.LABEL_PROJECT: "bob", naming.LABEL_NETWORK: key}
         runtime.create_network(
