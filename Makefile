@@ -6,10 +6,13 @@ PY := $(VENV)/bin/python
 LABKIT := $(VENV)/bin/labkit
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test engines venv unit lint bench bench-class clean
+.PHONY: demo test engines test-tools venv unit lint bench bench-class clean
 
 engines:
 	bash scripts/provision-engines
+
+test-tools:
+	bash scripts/provision-test-tools
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,7 +25,7 @@ venv: $(STAMP)
 demo: engines venv
 	bash scripts/demo
 
-test: engines venv lint
+test: engines test-tools venv lint
 	$(PY) -m pytest
 
 unit: venv
