@@ -40,13 +40,11 @@ NAD_SCHEMA: dict[str, Any] = {
     },
 }
 
-BRIDGE_CONFIG_SCHEMA: dict[str, Any] = {
+_BRIDGE: dict[str, Any] = {
     "type": "object",
     "additionalProperties": False,
-    "required": ["cniVersion", "name", "type", "bridge", "ipam"],
+    "required": ["type", "bridge", "ipam"],
     "properties": {
-        "cniVersion": {"enum": ["0.3.0", "0.3.1", "0.4.0", "1.0.0"]},
-        "name": {"type": "string", "pattern": _DNS_LABEL},
         "type": {"const": "bridge"},
         "bridge": {"type": "string", "maxLength": 15, "pattern": "^[A-Za-z0-9_.-]+$"},
         "isGateway": {"type": "boolean"},
@@ -61,6 +59,29 @@ BRIDGE_CONFIG_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "required": ["type"],
             "properties": {"type": {"const": "static"}},
+        },
+    },
+}
+
+# A CNI configuration list (the spec's "network configuration list"): bridge, then firewall.
+BRIDGE_CONFIG_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["cniVersion", "name", "plugins"],
+    "properties": {
+        "cniVersion": {"enum": ["0.3.0", "0.3.1", "0.4.0", "1.0.0"]},
+        "name": {"type": "string", "pattern": _DNS_LABEL},
+        "plugins": {
+            "type": "array",
+            "prefixItems": [
+                _BRIDGE,
+                {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {"type": {"const": "firewall"}},
+                },
+            ],
+            "items": False,
         },
     },
 }

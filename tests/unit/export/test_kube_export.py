@@ -75,7 +75,9 @@ def test_strict_validation_refuses_an_unknown_field(exports: dict[str, KubeExpor
     nad = copy.deepcopy(by_kind(exports["routing"], "NetworkAttachmentDefinition")["lan1"])
     config = json.loads(nad["spec"]["config"])
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate({**config, "brige": "x"}, BRIDGE_CONFIG_SCHEMA)
+        jsonschema.validate(
+            {**config, "plugins": [{**config["plugins"][0], "brige": "x"}]}, BRIDGE_CONFIG_SCHEMA
+        )
 
 
 def test_routing_keeps_addresses_capabilities_sysctls_and_start_order(exports: dict[str, KubeExport]) -> None:

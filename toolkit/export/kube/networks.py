@@ -20,10 +20,8 @@ NETWORKS_ANNOTATION = "k8s.v1.cni.cncf.io/networks"
 
 
 def cni_config(namespace: str, network: str) -> dict[str, object]:
-    """The CNI configuration of one lab network in one namespace."""
-    return {
-        "cniVersion": CNI_VERSION,
-        "name": network,
+    """The CNI configuration list of one lab network in one namespace."""
+    bridge = {
         "type": "bridge",
         "bridge": bridge_name(namespace, network),
         "isGateway": False,
@@ -31,6 +29,10 @@ def cni_config(namespace: str, network: str) -> dict[str, object]:
         "ipam": {"type": "static"},
         "capabilities": {"ips": True},
     }
+    # Where br_netfilter is loaded and FORWARD drops by default (Docker does both, and so do
+    # many nodes), frames between two pods on one bridge are dropped; the firewall plugin
+    # accepts each pod's own traffic, measured necessary on such a host.
+    return {"cniVersion": CNI_VERSION, "name": network, "plugins": [bridge, {"type": "firewall"}]}
 
 
 def network_attachment(namespace: str, network: str, labels: dict[str, str]) -> Manifest:
