@@ -53,9 +53,11 @@ def kube(
     With -p naming a project that runs renumbered here, its own addresses are exported.
     Apply with `kubectl apply -f DIR`; the cluster needs Multus (OpenShift ships it).
     """
+    from dataclasses import replace
+
+    from toolkit.checks.project import stack_as_running
     from toolkit.export.kube import export_stack, write_export
     from toolkit.export.kube.ordering import KUBECTL_IMAGE
-    from toolkit.export.kube.project import project_stack
     from toolkit.export.kube.refuse import refuse_unexpressible
     from toolkit.images.registry import check_registry
     from toolkit.stack.compose.loader import load_stack
@@ -70,8 +72,9 @@ def kube(
     refuse_unexpressible(stack, name or stack.name)  # bad input says so before any engine is asked
     # Only a named project can run renumbered here; the declared addresses need no engine.
     runtime = _engine_if_any(engine) if name else None
+    named = replace(stack, name=name or stack.name)
     result = export_stack(
-        project_stack(runtime, stack, name or stack.name),
+        stack_as_running(runtime, named, named.name) if runtime else named,
         registry=checked_registry,
         kubectl_image=kubectl_image or KUBECTL_IMAGE,
     )

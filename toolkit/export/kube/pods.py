@@ -1,8 +1,9 @@
 """A service as a Pod (a one-shot service as a Job): the container, its identity and its place.
 
 - image from the registry given, entrypoint and command, environment, working folder;
-- securityContext with exactly the capabilities the service adds and drops, its sysctls, and
-  the user: the service's `user:`, else the image's (course images run as student, uid 1000);
+- securityContext with exactly the capabilities the service adds and drops, its sysctls over
+  the two Docker sets in every container (DOCKER_NETNS_SYSCTLS), and the user: the service's
+  `user:`, else the image's (course images run as student, uid 1000);
 - the lab interfaces as the Multus annotation, the peers' names as hostAliases (what the
   engine's DNS answers for on a shared network), the service's hostname;
 - readiness from the healthcheck (the service's, else the course image's), run as exec;
@@ -26,6 +27,13 @@ from toolkit.runtime.specs import HealthcheckSpec
 from toolkit.stack import naming
 from toolkit.stack.model import Service, Stack
 
+# What Docker sets in every container's network namespace, which the exercises are written for
+# (course servers run as student on ports below 1024; ping uses ICMP sockets). Both are "safe"
+# sysctls in Kubernetes: allowed in every namespace without kubelet flags.
+DOCKER_NETNS_SYSCTLS = {
+    "net.ipv4.ip_unprivileged_port_start": "0",
+    "net.ipv4.ping_group_range": "0 2147483647",
+}
 _RESTART = {"no": "Never", "on-failure": "OnFailure", "always": "Always", "unless-stopped": "Always"}
 _PULL = {"always": "Always", "never": "Never", "missing": "IfNotPresent", "if_not_present": "IfNotPresent"}
 
@@ -97,8 +105,8 @@ def pod_spec(ctx: PodContext, service: Service, volumes: PodVolumes, restart: st
     aliases = host_aliases(ctx, service)
     if aliases:
         spec["hostAliases"] = aliases
-    if service.sysctls:
-        spec["securityContext"] = {"sysctls": [{"name": k, "value": v} for k, v in service.sysctls.items()]}
+    sysctls = {**DOCKER_NETNS_SYSCTLS, **service.sysctls}
+    spec["securityContext"] = {"sysctls": [{"name": k, "value": v} for k, v in sysctls.items()]}
     if service.dns:
         spec["dnsPolicy"] = "None"
         spec["dnsConfig"] = {"nameservers": list(service.dns)}

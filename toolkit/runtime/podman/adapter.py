@@ -32,7 +32,7 @@ from toolkit.errors import (
     EngineUnavailable,
     NameConflict,
 )
-from toolkit.runtime.podman import containers, users
+from toolkit.runtime.podman import containers, kube, users
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman.exec import run_exec
 from toolkit.runtime.podman.health import run_probe
@@ -125,6 +125,16 @@ class PodmanRuntime:
             exemption = MasqueradeExemption(rootless=rootless)
             self._networks_helper = PodmanNetworks(self._api, exemption)
         return self._networks_helper
+
+    # ------------------------------------------------------------ kube play (Podman only)
+    def play_kube(self, document: str, networks: Sequence[str], sysctls: Mapping[str, str]) -> list[str]:
+        """Play a Kubernetes YAML document; `networks` as podman's --network values, `sysctls`
+        set in the pods' network namespace before their containers start."""
+        return kube.play_kube(self._api, document, networks, sysctls)
+
+    def down_kube(self, document: str) -> None:
+        """Remove the pods a Kubernetes YAML document describes (`podman kube down`)."""
+        kube.down_kube(self._api, document)
 
     # ------------------------------------------------------------ images
     def image_exists(self, ref: str) -> bool:
