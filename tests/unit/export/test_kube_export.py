@@ -94,7 +94,13 @@ def test_routing_keeps_addresses_capabilities_sysctls_and_start_order(exports: d
         {"name": "lan1", "interface": "lan1", "ips": ["10.30.1.254/24"]},
         {"name": "lan2", "interface": "lan2", "ips": ["10.30.2.254/24"]},
     ]
-    assert router["spec"]["securityContext"] == {"sysctls": [{"name": "net.ipv4.ip_forward", "value": "1"}]}
+    assert router["spec"]["securityContext"] == {
+        "sysctls": [
+            {"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"},  # Docker's, in every container
+            {"name": "net.ipv4.ping_group_range", "value": "0 2147483647"},
+            {"name": "net.ipv4.ip_forward", "value": "1"},  # the service's own
+        ]
+    }
     container = router["spec"]["containers"][0]
     assert container["image"] == "registry.lab:5000/labkit/netlab:debian-bookworm"
     assert container["securityContext"] == {"capabilities": {"add": ["NET_ADMIN"]}, "runAsUser": 1000}
