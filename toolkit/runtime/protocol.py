@@ -85,6 +85,15 @@ class Runtime(Protocol):
 
     def remove_image(self, ref: str, force: bool = False) -> None: ...
 
+    def push_image(self, ref: str, destination: str, *, insecure: bool = False) -> None:
+        """Push the local image `ref` to a registry as `destination` (HOST[:PORT]/REPO:TAG).
+
+        `insecure` allows plain HTTP (and unverified TLS) where the engine decides per push;
+        Docker decides per daemon (localhost registries are allowed). Raises ImageNotFound,
+        EngineError (the registry refused or did not answer).
+        """
+        ...
+
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         """Write the images to one docker-archive tar that `load_images` on either engine reads."""
         ...

@@ -154,6 +154,19 @@ class DockerRuntime:
         with self._errors(f"removing image {ref}", ImageNotFound):
             self._api.remove_image(ref, force=force)
 
+    def push_image(self, ref: str, destination: str, *, insecure: bool = False) -> None:
+        # Docker pushes a name it holds: tag, push, then take the extra name away again.
+        # `insecure` is the daemon's to grant (insecure-registries; localhost always is).
+        self.tag_image(ref, destination)
+        try:
+            repository, tag = parse_repository_tag(destination)
+            with self._errors(f"pushing {ref} as {destination}", ImageNotFound):
+                for event in self._api.push(repository, tag or "latest", stream=True, decode=True):
+                    if "error" in event:
+                        raise EngineError(f"pushing {ref} as {destination}: {event['error']}")
+        finally:
+            self.remove_image(destination)
+
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         try:
             with self._errors(f"saving {', '.join(refs)}", ImageNotFound):

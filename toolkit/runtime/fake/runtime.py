@@ -73,6 +73,7 @@ class FakeRuntime:
         self._lock = threading.RLock()
         self._ids = itertools.count(1)
         self._images = FakeImageStore(flavour, self._new_id)
+        self.pushed: dict[str, ImageInfo] = {}  # destination -> the image pushed there
         self.networks: dict[str, NetworkInfo] = {}
         self._configured_subnets: set[str] = set()  # networks whose subnet the caller chose
         self.volumes: dict[str, VolumeInfo] = {}
@@ -145,6 +146,9 @@ class FakeRuntime:
             image_id = self._images.resolve(ref)
             users = [c.spec.name for c in self.containers.values() if c.image_id == image_id]
             self._images.remove(ref, force, users)
+
+    def push_image(self, ref: str, destination: str, *, insecure: bool = False) -> None:
+        self.pushed[destination] = self.inspect_image(ref)
 
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         raise EngineError("the fake engine cannot save images")

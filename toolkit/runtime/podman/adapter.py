@@ -155,6 +155,9 @@ class PodmanRuntime:
     def remove_image(self, ref: str, force: bool = False) -> None:
         self._images.remove(ref, force)
 
+    def push_image(self, ref: str, destination: str, *, insecure: bool = False) -> None:
+        self._images.push(ref, destination, insecure)
+
     def save_images(self, refs: Sequence[str], path: Path) -> None:
         self._images.save(refs, path)
 

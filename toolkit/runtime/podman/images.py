@@ -180,6 +180,18 @@ class PodmanImages:
                     )
                 )
 
+    def push(self, ref: str, destination: str, insecure: bool) -> None:
+        """Push `ref` as `destination`; Podman takes the destination and TLS choice per push."""
+        resolved = self.resolve(ref)
+        params = {"destination": destination, "tlsVerify": not insecure}
+        what = f"pushing {ref} as {destination}"
+        with engine_errors(what, not_found=ImageNotFound):
+            response = check(self._api.post(f"/images/{_quote(resolved)}/push", params=params, stream=True))
+            for line in response.iter_lines():
+                event = json.loads(line) if line and line.strip().startswith(b"{") else {}
+                if event.get("error"):
+                    raise EngineError(f"{what}: {event['error']}")
+
     def save(self, refs: Sequence[str], path: Path) -> None:
         resolved = [self.resolve(ref) for ref in refs]
         params = {"references": resolved, "format": "docker-archive", "compress": False}
