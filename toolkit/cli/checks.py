@@ -47,18 +47,42 @@ def _running(runtime: Runtime, exercise: str, project: str | None) -> tuple[Stac
     return stack_as_running(runtime, stack, name), name
 
 
+KubeOption = Annotated[bool, typer.Option("--kube", help="Check the pods on a Kubernetes cluster.")]
+NamespaceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--namespace", help="With --kube: the namespace (default: the project).", show_default=False
+    ),
+]
+KubeContextOption = Annotated[
+    str | None,
+    typer.Option("--context", help="With --kube: the kubeconfig context.", show_default=False),
+]
+
+
 def check(
     exercise: ExerciseArgument,
     project: ProjectOption = None,
     json: JsonOption = False,
     junit: JunitOption = None,
     engine: EngineOption = None,
+    kube: KubeOption = False,
+    namespace: NamespaceOption = None,
+    kube_context: KubeContextOption = None,
 ) -> None:
-    """Run the exercise's checks against its running stack: exit 0 if all pass, 1 if not."""
+    """Run the exercise's checks against its running stack: exit 0 if all pass, 1 if not.
+
+    With --kube, against its pods on a Kubernetes or OpenShift cluster (see `export kube`).
+    """
     from toolkit.checks.junit import check_runs_to_junit, write_junit
     from toolkit.checks.runner import run_checks
     from toolkit.cli.render import checks as render
 
+    if kube or namespace or kube_context:
+        from toolkit.cli.kube_checks import check_on_cluster
+
+        check_on_cluster(exercise, project, namespace, kube_context, as_json=json, junit=junit)
+        return
     runtime = context.open_engine(engine)
     stack, name = _running(runtime, exercise, project)
     run = run_checks(runtime, stack, name, exercise=exercise)
