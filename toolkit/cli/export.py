@@ -5,7 +5,6 @@ labkit export kube EXERCISE [-p PROJECT] [--registry HOST[:PORT]] -o DIR
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -56,19 +55,16 @@ def kube(
     from dataclasses import replace
 
     from toolkit.checks.project import stack_as_running
+    from toolkit.course import load_exercise
     from toolkit.export.kube import export_stack, write_export
     from toolkit.export.kube.ordering import KUBECTL_IMAGE
     from toolkit.export.kube.refuse import refuse_unexpressible
     from toolkit.images.registry import check_registry
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
-    from toolkit.stack.naming import check_project_name
+    from toolkit.stack.naming import project_name
 
     checked_registry = check_registry(registry) if registry else None
-    name = check_project_name(project) if project else None
-    stack = load_stack(
-        find_compose_file(exercise, context.course_root() / "compose"), environ=dict(os.environ)
-    )
+    name = project_name(project) if project else None
+    stack = load_exercise(exercise)
     refuse_unexpressible(stack, name or stack.name)  # bad input says so before any engine is asked
     # Only a named project can run renumbered here; the declared addresses need no engine.
     runtime = _engine_if_any(engine) if name else None

@@ -30,6 +30,7 @@ def push(
     engine: EngineOption = None,
 ) -> None:
     """Push course images as REGISTRY/labkit/NAME:TAG, where `export kube --registry` points pods."""
+    from toolkit.course import images_root
     from toolkit.images import get_base, load_catalog
     from toolkit.images.push import push_course_images
     from toolkit.images.registry import check_registry
@@ -38,7 +39,7 @@ def push(
     get_base(base)
     if bool(names) == all_images:
         raise UsageError("name the images to push, or pass --all (not both)")
-    catalog = load_catalog(context.course_root() / "images")
+    catalog = load_catalog(images_root())
     chosen = catalog.build_order() if all_images else catalog.select(names)
     runtime = context.open_engine(engine)
     pushed = push_course_images(runtime, chosen, base, checked, insecure=insecure, on_push=render.pushing)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import typer
-
-from toolkit.cli import context
 
 
 def check_on_cluster(
@@ -23,14 +20,9 @@ def check_on_cluster(
     from toolkit.checks.junit import check_runs_to_junit, write_junit
     from toolkit.checks.kube import run_checks_on_cluster
     from toolkit.cli.render import checks as render
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.locate import find_compose_file
-    from toolkit.stack.naming import check_project_name
+    from toolkit.course import load_exercise
 
-    name = check_project_name(project) if project else None
-    stack = load_stack(
-        find_compose_file(exercise, context.course_root() / "compose"), environ=dict(os.environ), project=name
-    )
+    stack = load_exercise(exercise, project=project)
     where = namespace or stack.name
     run = run_checks_on_cluster(stack, where, context=kube_context, exercise=exercise)
     engine = f"kubernetes {kube_context}" if kube_context else "kubernetes"
