@@ -220,7 +220,11 @@ def test_cli_writes_the_manifests_and_refuses_bad_input(tmp_path: Path) -> None:
     runner = CliRunner()
     done = runner.invoke(app, ["export", "kube", str(COURSE / "routing"), "-o", str(tmp_path / "out")])
     assert done.exit_code == 0, done.output
-    assert "namespace routing:" in done.output and (tmp_path / "out" / "40-router.yaml").is_file()
+    assert (
+        "namespace routing: 6 files in" in done.output
+        and "   3 Pod" in done.output
+        and (tmp_path / "out" / "40-router.yaml").is_file()
+    )
     bad = runner.invoke(app, ["export", "kube", "routing", "-o", str(tmp_path), "--registry", "http://x"])
     assert isinstance(bad.exception, UsageError) and "--registry" in str(bad.exception)
     assert bad.exception.exit_code == 2

@@ -10,10 +10,9 @@ from toolkit.export.kube import KubeExport
 
 
 def kube_export(export: KubeExport, written: list[Path]) -> None:
-    """What was written where, and the command that applies it."""
-    kinds = Counter(str(manifest["kind"]) for manifest in export.objects)
-    summary = ", ".join(f"{count} {kind}" for kind, count in kinds.items())
+    """What was written where, one line per kind of object, and the command that applies it."""
     folder = written[0].parent if written else Path(".")
-    console.print(f"namespace {export.namespace}: {summary}")
-    console.print(f"wrote {len(written)} files to {folder}")
-    console.print(f"apply with: kubectl apply -f {folder}")
+    console.print(f"namespace {export.namespace}: {len(written)} files in {folder}", markup=False)
+    for kind, count in Counter(str(manifest["kind"]) for manifest in export.objects).items():
+        console.print(f"  {count:>2} {kind}", markup=False)
+    console.print(f"apply with: kubectl apply -f {folder}", markup=False)

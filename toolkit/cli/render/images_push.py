@@ -7,7 +7,7 @@ from toolkit.images.push import PushedImage
 
 
 def pushing(source: str, destination: str) -> None:
-    err_console.print(f"pushing {source} -> {destination}", style="dim", markup=False)
+    err_console.print(f"pushing {source}", style="dim", markup=False)
 
 
 def pushed(images: list[PushedImage], engine: str) -> None:
