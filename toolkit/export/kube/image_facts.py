@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from toolkit.errors import ToolkitError
 from toolkit.images.catalog import Catalog, load_catalog
 from toolkit.runtime.specs import HealthcheckSpec
 from toolkit.stack.compose.units import parse_duration
@@ -55,7 +56,7 @@ class CourseImages:
         if self._catalog is None:
             try:
                 self._catalog = load_catalog(self._images_dir)
-            except Exception:  # no course beside the exercise: its images are outside ones
+            except ToolkitError:  # no course beside the exercise: its images are outside ones
                 return None
         return self._catalog
 

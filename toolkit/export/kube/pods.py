@@ -144,7 +144,7 @@ def _container(ctx: PodContext, service: Service, volumes: PodVolumes) -> Manife
         container["tty"] = True
     if service.stdin_open:
         container["stdin"] = True
-    ports = sorted({p.target for p in service.ports} | {int(e.split("/")[0]) for e in service.expose})
+    ports = sorted({p.target for p in service.ports} | set(_exposed(service.expose)))
     if ports:
         container["ports"] = [{"containerPort": port} for port in ports]
     container["securityContext"] = _security(ctx, service)
@@ -158,6 +158,15 @@ def _container(ctx: PodContext, service: Service, volumes: PodVolumes) -> Manife
     if volumes.mounts:
         container["volumeMounts"] = volumes.mounts
     return container
+
+
+def _exposed(expose: tuple[str, ...]) -> list[int]:
+    """The ports of `expose` entries ("80", "53/udp", "8000-8002")."""
+    found: list[int] = []
+    for entry in expose:
+        first, _, last = entry.split("/")[0].partition("-")
+        found += range(int(first), int(last or first) + 1)
+    return found
 
 
 def _security(ctx: PodContext, service: Service) -> Manifest:
