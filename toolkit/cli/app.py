@@ -44,7 +44,18 @@ def root(
 
 # Command modules: a module with `register(root)` adds top-level commands; a module with a
 # Typer `app` becomes a command group of that name.
-_COMMAND_MODULES = ("engine", "images", "images_push", "stack", "checks", "gc", "graph", "handout", "bundle", "export")
+_COMMAND_MODULES = (
+    "engine",
+    "images",
+    "images_push",
+    "stack",
+    "checks",
+    "gc",
+    "graph",
+    "handout",
+    "bundle",
+    "export",
+)
 _registered = False
 
 
