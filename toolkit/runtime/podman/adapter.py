@@ -37,6 +37,7 @@ from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman.exec import run_exec
 from toolkit.runtime.podman.health import run_probe
 from toolkit.runtime.podman.images import PodmanImages
+from toolkit.runtime.podman.inside import DockerView
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
 from toolkit.runtime.podman.volumes import PodmanVolumes
@@ -78,6 +79,7 @@ class PodmanRuntime:
         self._images = PodmanImages(self._api)
         self._volumes = PodmanVolumes(self._api)
         self._networks_helper: PodmanNetworks | None = None
+        self._docker_view: DockerView | None = None
         self._default_rlimits: dict[str, tuple[int, int]] | None = None
         # (container id, requested user) -> the user to exec as; see users.py
         self._exec_users: dict[tuple[str, str | None], str | None] = {}
@@ -220,6 +222,15 @@ class PodmanRuntime:
             response = self._api.post(f"/containers/{container}/start")
             if response.status_code != _HTTP_NOT_MODIFIED:  # already running: fine, as on Docker
                 check(response)
+        self._show_docker_view(container)
+
+    def _show_docker_view(self, container: str) -> None:
+        """Routes, /etc/hosts and /etc/resolv.conf as Docker writes them (inside.py)."""
+        if self._docker_view is None:
+            rootless = bool((self._host_info().get("security") or {}).get("rootless", False))
+            self._docker_view = DockerView(rootless=rootless)
+        if self._docker_view.enabled:
+            self._docker_view.apply(self._inspect(container), self._networks.is_internal)
 
     def stop_container(self, container: str, timeout: float = 10.0) -> None:
         seconds = max(0, round(timeout))

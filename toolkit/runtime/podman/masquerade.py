@@ -38,8 +38,9 @@ from toolkit.errors import EngineError
 BR_NETFILTER = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 COMMENT_PREFIX = "labkit network "
 _TIMEOUT = 30.0
-# (table, chain, the flag naming the bridge in labkit's rules there)
-_CHAINS = (("nat", "POSTROUTING", "-o"), ("filter", "FORWARD", "-i"))
+# (table, chain, the flag naming the bridge in labkit's rules there); internal.py's rules name
+# it after -o too.
+_CHAINS = (("nat", "POSTROUTING", "-o"), ("filter", "FORWARD", "-i"), ("filter", "FORWARD", "-o"))
 
 
 class MasqueradeExemption:
@@ -77,20 +78,27 @@ class MasqueradeExemption:
         """Insert the rules for a new network (once, however often it is called)."""
         if not self.enabled or not bridge:
             return
-        wanted = [("nat", "POSTROUTING", self.rule(bridge, network))]
+        self.insert("nat", "POSTROUTING", self.rule(bridge, network))
         if isolate:
-            wanted.append(("filter", "FORWARD", self.isolation_rule(bridge, network)))
-        for table, chain, rule in wanted:
-            if self._run(table, "-C", chain, *rule, check=False).returncode != 0:
-                self._run(table, "-I", chain, "1", *rule)
+            self.insert("filter", "FORWARD", self.isolation_rule(bridge, network))
+
+    def insert(self, table: str, chain: str, rule: list[str]) -> None:
+        """Put one rule at the top of a chain unless it is there already."""
+        if not self.enabled:
+            return
+        if self._run(table, "-C", chain, *rule, check=False).returncode != 0:
+            self._run(table, "-I", chain, "1", *rule)
 
     def remove(self, bridge: str) -> None:
         """Delete every labkit rule for this bridge, stale copies included."""
         if not self.enabled or not bridge:
             return
+        removed: set[tuple[str, ...]] = set()
         for table, chain, flag in _CHAINS:
             for rule in self.rules_for(bridge, table, chain, flag):
-                self._run(table, "-D", chain, *rule, check=False)
+                if (table, *rule) not in removed:  # a rule naming the bridge twice is found twice
+                    removed.add((table, *rule))
+                    self._run(table, "-D", chain, *rule, check=False)
 
     def rules_for(
         self, bridge: str, table: str = "nat", chain: str = "POSTROUTING", flag: str = "-o"

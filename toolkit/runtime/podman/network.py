@@ -8,6 +8,7 @@ from podman.api import APIClient
 
 from toolkit.errors import NameConflict, NetworkNotFound
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
+from toolkit.runtime.podman.internal import add_internal_rules
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.specs import LabelSelector, NetworkInfo, NetworkSpec
 
@@ -44,16 +45,28 @@ class PodmanNetworks:
             document["subnets"] = [subnet]
         with engine_errors(f"network {spec.name}", conflict=NameConflict):
             created = body(self._api.post("/networks/create", data=json.dumps(document)))
-        if not spec.internal:  # internal networks have no gateway and no masquerade rules
-            try:
-                self._exemption.add(str(created.get("network_interface") or ""), spec.name)
-            except Exception:
-                self._delete(spec.name)  # a network that can't route as documented is undone
-                raise
-        return network_info(created)
+        info = network_info(created)
+        bridge = str(created.get("network_interface") or "")
+        try:
+            if spec.internal:  # no gateway, no masquerade rules: Docker's internal rules instead
+                add_internal_rules(self._exemption, bridge, spec.name, info.subnet)
+            else:
+                self._exemption.add(bridge, spec.name)
+        except Exception:
+            self._exemption.remove(bridge)
+            self._delete(spec.name)  # a network that can't behave as documented is undone
+            raise
+        return info
 
     def inspect(self, name: str) -> NetworkInfo:
         return network_info(self._get(name))
+
+    def is_internal(self, name: str) -> bool:
+        """Whether the network of that name is internal (False if it is gone)."""
+        try:
+            return bool(self._get(name).get("internal", False))
+        except NetworkNotFound:
+            return False
 
     def remove(self, name: str) -> None:
         bridge = str(self._get(name).get("network_interface") or "")
