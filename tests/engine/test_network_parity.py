@@ -54,7 +54,12 @@ services:
       lan2: {{ipv4_address: {lan2}.254}}
       back1: {{ipv4_address: {back1}.254}}
       back2: {{ipv4_address: {back2}.254}}
-  a1: {{<<: *box, networks: {{lan1: {{ipv4_address: {lan1}.10}}}}}}
+  a1:
+    <<: *box
+    hostname: a1host
+    domainname: lab.test
+    extra_hosts: ["gw.lab:10.1.2.3"]
+    networks: {{lan1: {{ipv4_address: {lan1}.10}}}}
   a2: {{<<: *box, networks: [lan1]}}
   b1: {{<<: *box, networks: [lan2]}}
   i1: {{<<: *box, networks: {{back1: {{ipv4_address: {back1}.10}}}}}}
@@ -223,3 +228,71 @@ def test_reachability_across_networks_through_the_router(parity: Parity) -> None
     parity.route("j1", "back1", router["back2"])
 
     assert parity.table(ACROSS_AFTER) == ACROSS_AFTER
+
+
+# ---------------------------------------------------------------- what a student sees
+
+
+def lines(parity: Parity, service: str, command: str) -> list[str]:
+    result = parity.runtime.exec(parity.container(service), ["sh", "-c", command])
+    assert result.ok, result
+    return result.stdout.splitlines()
+
+
+def default_routes(parity: Parity, service: str) -> list[list[str]]:
+    """`route -n`'s default routes: [gateway, metric, interface] each."""
+    table = lines(parity, service, "route -n")
+    return [[w[1], w[4], w[7]] for w in (line.split() for line in table) if w[:1] == ["0.0.0.0"]]
+
+
+def test_route_n_shows_one_default_route_as_docker_does(parity: Parity) -> None:
+    """One default route, metric 0, via the first non-internal network's gateway (else the
+    internal one's); so the lesson's `ip route replace default via ROUTER` leaves one."""
+    lan1, back1 = parity.prefixes["lan1"], parity.prefixes["back1"]
+    assert default_routes(parity, "a1") == [[f"{lan1}.1", "0", "eth0"]]
+    assert default_routes(parity, "i1") == [[f"{back1}.1", "0", "eth0"]]
+    [[gateway, metric, _]] = default_routes(parity, "app")
+    assert (gateway, metric) == (f"{lan1}.1", "0")
+
+    router = parity.ips["router"]["lan1"]
+    lines(parity, "a2", f"ip route replace default via {router}")
+
+    assert default_routes(parity, "a2") == [[router, "0", "eth0"]]
+
+
+def test_etc_hosts_holds_localhost_extra_hosts_and_the_containers_own_names(parity: Parity) -> None:
+    """Docker's file: no entry of the host's own /etc/hosts, no engine-specific names."""
+    a1 = parity.ips["a1"]["lan1"]
+    assert lines(parity, "a1", "cat /etc/hosts") == [
+        "127.0.0.1\tlocalhost",
+        "::1\tlocalhost ip6-localhost ip6-loopback",
+        "fe00::0\tip6-localnet",
+        "ff00::0\tip6-mcastprefix",
+        "ff02::1\tip6-allnodes",
+        "ff02::2\tip6-allrouters",
+        "10.1.2.3\tgw.lab",
+        f"{a1}\ta1host.lab.test a1host",
+    ]
+    hostname = lines(parity, "app", "hostname")[0]
+    own = [
+        line for line in lines(parity, "app", "cat /etc/hosts") if not line.startswith(("127.", "::1", "f"))
+    ]
+    assert sorted(own) == sorted(f"{parity.ips['app'][n]}\t{hostname}" for n in ("lan1", "back1"))
+
+
+def test_resolv_conf_names_one_resolver_and_no_engine_search_domain(parity: Parity) -> None:
+    for service in ("a1", "i1", "app"):
+        conf = lines(parity, service, "cat /etc/resolv.conf")
+        assert len([line for line in conf if line.startswith("nameserver ")]) == 1, conf
+        assert not [line for line in conf if line.startswith("search")], conf
+        assert "options ndots:0" in conf
+
+
+def test_names_resolve_on_every_network_kind_and_unknown_names_do_not(parity: Parity) -> None:
+    """The outcome is the same on both engines; how long a failed lookup takes is not (Docker's
+    resolver waits for the host's name servers; Podman's answers at once), and is not checked."""
+    for source, target in (("a1", "a2@lan1"), ("i1", "i2@back1"), ("app", "i1@back1")):
+        answer = lines(parity, source, f"nslookup {target.split('@')[0]}")
+        assert any(parity.address(target) in line for line in answer), answer
+    missing = parity.runtime.exec(parity.container("a1"), ["nslookup", "no-such-service"], timeout=60)
+    assert not missing.ok

@@ -8,6 +8,8 @@ network.py      networks that behave like Docker's user-defined bridges
 volumes.py      volumes; a taken name hands the volume back, as on Docker
 health.py       health probes run on demand (Podman runs none without systemd)
 masquerade.py   no masquerade for traffic that stays on a labkit bridge
+internal.py     Docker's FORWARD rules for internal networks (members reach each other only)
+inside.py       Docker's default route, /etc/hosts and /etc/resolv.conf inside each container
 refs.py         image references read as Docker reads them
 users.py        the exec user spelled so that it gets Docker's capabilities
 exec.py         exec sessions created and their streams opened (the rest: ../streams.py)

@@ -123,6 +123,7 @@ class DockerView:
         if hosts.is_file():
             hostname = str((document.get("Config") or {}).get("Hostname") or "")
             domainname = self._nsenter(pid, "--uts", "cat", "/proc/sys/kernel/domainname").strip()
+            domainname = "" if domainname == "(none)" else domainname  # the kernel's "unset"
             extra = [str(e) for e in host_config.get("ExtraHosts") or []]
             _rewrite(hosts, docker_hosts(hostname, domainname, extra, attachments))
         resolv = Path(str(document.get("ResolvConfPath") or ""))
