@@ -131,6 +131,9 @@ class NetworkAttachment:
     network: str
     ipv4_address: str | None = None
     aliases: tuple[str, ...] = ()
+    # The container's interface on this network; None: the engine's next ethN. A container's
+    # attachments are in interface order (eth0's first).
+    interface_name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
-from toolkit.stack.model import Stack
+from toolkit.stack.interfaces import in_interface_order, interface_names, internal_keys
+from toolkit.stack.model import Service, Stack
 from toolkit.stack.placement import project_subnets
 from toolkit.stack.renumber import apply_renumbering, recover_mapping
 
@@ -29,6 +30,7 @@ class NetworkDescription:
 class ServiceAddress:
     network: str  # the Compose key
     address: str | None  # None: the engine assigns one when the stack starts
+    interface: str = ""  # the service's interface on it: eth0, eth1, ... (interfaces.py)
 
 
 @dataclass(frozen=True)
@@ -82,9 +84,7 @@ def describe_exercise(stack: Stack) -> ExerciseDescription:
         ServiceDescription(
             name=key,
             hostname=service.hostname or key,
-            addresses=tuple(
-                ServiceAddress(attachment.network, attachment.ipv4_address) for attachment in service.networks
-            ),
+            addresses=_addresses(stack, service),
         )
         for key, service in stack.services.items()
     )
@@ -146,9 +146,20 @@ def _network_line(network: NetworkDescription) -> str:
     return ", ".join(parts)
 
 
+def _addresses(stack: Stack, service: Service) -> tuple[ServiceAddress, ...]:
+    """The service's addresses in interface order, each with its interface's name."""
+    internal = internal_keys(stack.networks)
+    names = interface_names(service.networks, internal)
+    return tuple(
+        ServiceAddress(attachment.network, attachment.ipv4_address, names[attachment.network])
+        for attachment in in_interface_order(service.networks, internal)
+    )
+
+
 def _service_line(service: ServiceDescription) -> str:
     where = ", ".join(
-        f"{address.network} {address.address or '(address chosen by the engine)'}"
+        " ".join(filter(None, (address.interface, address.network)))
+        + f" {address.address or '(address chosen by the engine)'}"
         for address in service.addresses
     )
     hostname = "" if service.hostname == service.name else f"hostname {service.hostname}; "

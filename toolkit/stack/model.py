@@ -34,6 +34,8 @@ class ServiceNetwork:
     network: str  # key under the top-level `networks`
     ipv4_address: str | None = None
     aliases: tuple[str, ...] = ()
+    priority: int = 0  # higher first in interface order (see interfaces.py)
+    interface_name: str | None = None  # None: eth0, eth1, ... in interface order
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ LABEL_OWNER = "io.labkit.owner"
 # The run a resource belongs to: set by those who remove what they create when they end
 # (the pytest plugin, the self-test).
 LABEL_RUN = "io.labkit.run"
+LABEL_INTERFACES = "io.labkit.interfaces"  # network key -> interface name (stack/interfaces.py)
 # `down` finds containers by label only; this one carries the service's stop_grace_period so
 # `down` can honour it without reading the Compose file.
 LABEL_STOP_GRACE = "io.labkit.stop-grace-period"

@@ -8,6 +8,7 @@ from typing import Literal
 
 from toolkit.runtime.specs import ContainerInfo, HealthStatus, PortBinding
 from toolkit.stack import naming
+from toolkit.stack.interfaces import parse_label
 
 # What `up` did to a service's container.
 Action = Literal["created", "recreated", "started", "unchanged"]
@@ -24,6 +25,7 @@ class ServiceStatus:
     health: HealthStatus | None  # None: no healthcheck
     exit_code: int | None = None
     ips: Mapping[str, str] = field(default_factory=dict)  # Compose network key -> IPv4
+    interfaces: Mapping[str, str] = field(default_factory=dict)  # Compose network key -> eth0...
     ports: tuple[PortBinding, ...] = ()
     action: Action | None = None  # set by `up`
     exercise: str = ""
@@ -43,6 +45,7 @@ class ServiceStatus:
             health=health if health is not None else info.health,
             exit_code=info.exit_code,
             ips={name.removeprefix(prefix): ip for name, ip in info.ips.items()},
+            interfaces=parse_label(info.labels.get(naming.LABEL_INTERFACES, "")),
             ports=info.ports,
             action=action,
             exercise=info.labels.get(naming.LABEL_EXERCISE, ""),

@@ -19,7 +19,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 
-from toolkit.errors import EngineUnavailable, NameConflict, ToolkitError
+from toolkit.errors import EngineUnavailable, NameConflict, ToolkitError, UsageError
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerState
 from toolkit.stack import health
@@ -224,8 +224,8 @@ class Scheduler:
                 f"cannot be created: a container named {spec.name} exists and is not part of this "
                 f"project; remove it or choose another project name with -p ({exc})",
             ) from exc
-        except EngineUnavailable:
-            raise
+        except (EngineUnavailable, UsageError):
+            raise  # no engine, or a setting this engine cannot honour: not this service's fault
         except ToolkitError as exc:
             raise ServiceFailed(name, f"could not be created: {exc}") from exc
         self._emit(StackEvent("container-created", name, spec.name))

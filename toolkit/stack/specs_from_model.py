@@ -29,6 +29,7 @@ from toolkit.runtime.specs import (
     settings_of,
 )
 from toolkit.stack import naming
+from toolkit.stack.interfaces import format_label, in_interface_order, interface_names, internal_keys
 from toolkit.stack.model import Network, Service, Stack, Volume
 from toolkit.stack.plan import service_networks
 
@@ -90,14 +91,18 @@ def resolve_service(
     `networks` maps each of the stack's network keys to its spec (for names and the hash).
     The stack has passed `check_supported` already (`orchestrator.validate` runs it once).
     """
+    internal = internal_keys(stack.networks)
+    joined_networks = in_interface_order(service_networks(service), internal)
+    interfaces = interface_names(joined_networks, internal)
     attachments = tuple(
         NetworkAttachment(
             network=networks[attachment.network].name,
             ipv4_address=attachment.ipv4_address,
             # Compose makes every service reachable by its name on each of its networks.
             aliases=tuple(dict.fromkeys((service.name, *attachment.aliases))),
+            interface_name=interfaces[attachment.network],
         )
-        for attachment in service_networks(service)
+        for attachment in joined_networks
     )
     labels = {
         **service.labels,
@@ -105,6 +110,8 @@ def resolve_service(
         naming.LABEL_EXERCISE: exercise,
         naming.LABEL_SERVICE: service.name,
     }
+    if interfaces:
+        labels[naming.LABEL_INTERFACES] = format_label(interfaces)
     if service.stop_grace_period is not None:
         labels[naming.LABEL_STOP_GRACE] = f"{service.stop_grace_period:g}"
     spec = ContainerSpec(

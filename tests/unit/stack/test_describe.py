@@ -68,10 +68,14 @@ def test_describe_collects_text_networks_services_checks_and_steps_in_file_order
         ),
         services=(
             ServiceDescription(
-                "router", "router", (ServiceAddress("lan1", "10.10.1.1"), ServiceAddress("lan2", "10.10.2.1"))
+                "router",
+                "router",
+                (ServiceAddress("lan1", "10.10.1.1", "eth0"), ServiceAddress("lan2", "10.10.2.1", "eth1")),
             ),
             ServiceDescription(
-                "pc1", "client", (ServiceAddress("lan1", "10.10.1.10"), ServiceAddress("mgmt", None))
+                "pc1",
+                "client",
+                (ServiceAddress("lan1", "10.10.1.10", "eth0"), ServiceAddress("mgmt", None, "eth1")),
             ),
             ServiceDescription("observer", "observer", ()),
         ),
@@ -93,8 +97,8 @@ def test_a_renumbered_project_is_described_with_its_own_addresses() -> None:
     )
     assert described.networks[0] == NetworkDescription("lan1", "10.143.5.0/24", "10.143.5.254")
     assert described.services[0].addresses == (
-        ServiceAddress("lan1", "10.143.5.1"),
-        ServiceAddress("lan2", "10.143.6.1"),
+        ServiceAddress("lan1", "10.143.5.1", "eth0"),
+        ServiceAddress("lan2", "10.143.6.1", "eth1"),
     )
 
 
@@ -110,8 +114,8 @@ def test_format_description_lays_out_every_part() -> None:
         "  mgmt  subnet chosen by the engine\n"
         "\n"
         "Services:\n"
-        "  router    lan1 10.10.1.1, lan2 10.10.2.1\n"
-        "  pc1       hostname client; lan1 10.10.1.10, mgmt (address chosen by the engine)\n"
+        "  router    eth0 lan1 10.10.1.1, eth1 lan2 10.10.2.1\n"
+        "  pc1       hostname client; eth0 lan1 10.10.1.10, eth1 mgmt (address chosen by the engine)\n"
         "  observer  no network\n"
         "\n"
         "Checks (2): route-present, ping-lan2\n"

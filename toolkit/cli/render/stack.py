@@ -29,7 +29,15 @@ def _port(port: PortBinding) -> str:
 
 
 def _ips(status: ServiceStatus) -> str:
-    return "\n".join(f"{network} {ip}" for network, ip in sorted(status.ips.items()))
+    """One line per network, in interface order: `eth0 lan1 10.30.1.10`."""
+    order = list(status.interfaces)
+    ranked = sorted(
+        status.ips.items(),
+        key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]),
+    )
+    return "\n".join(
+        " ".join(filter(None, (status.interfaces.get(network), network, ip))) for network, ip in ranked
+    )
 
 
 def _state(status: ServiceStatus) -> Text:
@@ -53,6 +61,7 @@ def status_json(status: ServiceStatus) -> dict[str, object]:
         "health": status.health,
         "exit_code": status.exit_code,
         "ips": dict(status.ips),
+        "interfaces": dict(status.interfaces),
         "ports": [
             {
                 "container_port": p.container_port,

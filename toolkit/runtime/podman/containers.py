@@ -153,6 +153,8 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
             attachment.network: {
                 "static_ips": [attachment.ipv4_address] if attachment.ipv4_address else [],
                 "aliases": list(attachment.aliases),
+                # Named explicitly: libpod would number them in its own order.
+                **({"interface_name": attachment.interface_name} if attachment.interface_name else {}),
             }
             for attachment in spec.networks
         }

@@ -44,8 +44,8 @@ DEPENDENCY = keys("a depends_on entry", "condition required", "restart")
 
 SERVICE_NETWORK = keys(
     "a service's network",
-    "ipv4_address aliases",
-    "ipv6_address interface_name link_local_ips mac_address driver_opts priority gw_priority",
+    "ipv4_address aliases priority interface_name",
+    "ipv6_address link_local_ips mac_address driver_opts gw_priority",
 )
 
 PORT = keys("a port", "target published host_ip protocol mode", "name app_protocol")

@@ -8,6 +8,7 @@ from toolkit.stack.compose.fields import (
     At,
     checked,
     entries,
+    integer,
     items,
     string,
     string_list,
@@ -36,7 +37,9 @@ def read_attachments(at: At) -> tuple[ServiceNetwork, ...]:
         settings = checked(value, SERVICE_NETWORK, allow_null=True)
         address = _ipv4(settings["ipv4_address"]) if "ipv4_address" in settings else None
         aliases = string_list(settings["aliases"]) if "aliases" in settings else ()
-        found[name] = ServiceNetwork(name, address, aliases)
+        priority = integer(settings["priority"]) if "priority" in settings else 0
+        interface = _interface_name(settings["interface_name"]) if "interface_name" in settings else None
+        found[name] = ServiceNetwork(name, address, aliases, priority, interface)
     return tuple(found.values())
 
 
@@ -68,6 +71,16 @@ def read_extra_hosts(at: At) -> tuple[tuple[str, str], ...]:
     else:
         at.expected("a list of 'host:ip' strings or a mapping")
     return tuple(dict.fromkeys(found))
+
+
+def _interface_name(at: At) -> str:
+    """A Linux interface name: 1 to 15 characters, no slash, colon or white space."""
+    text = string(at)
+    if not 0 < len(text) <= 15 or any(c in text for c in "/: \t\n") or text in (".", ".."):
+        at.fail(
+            f"expected an interface name of 1 to 15 characters without '/', ':' or spaces, found {text!r}"
+        )
+    return text
 
 
 def _ipv4(at: At) -> str:
