@@ -138,6 +138,8 @@ def _service(service: Service) -> Shape:
         "read_only": service.read_only,
         "tmpfs": list(service.tmpfs),
         "network_mode": service.network_mode,
+        "container_name": service.container_name,
+        "stop_signal": service.stop_signal,
         "pid": service.pid,
         "ipc": service.ipc,
         "devices": list(service.devices),
@@ -251,6 +253,8 @@ def _compose_service(raw: Shape) -> Shape:
         "read_only": bool(raw.get("read_only", False)),
         "tmpfs": raw.get("tmpfs") or [],
         "network_mode": raw.get("network_mode"),
+        "container_name": raw.get("container_name"),
+        "stop_signal": raw.get("stop_signal"),
         "pid": raw.get("pid"),
         "ipc": raw.get("ipc"),
         "devices": [

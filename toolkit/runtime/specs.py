@@ -6,6 +6,7 @@ callers build them once and never mutate them after handing them over.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
@@ -202,6 +203,16 @@ class ContainerSettings:
     # Host devices as Compose writes them, "host[:container[:permissions]]" (both paths absolute,
     # permissions of r, w and m); both engines take this form as it is.
     devices: tuple[str, ...] = ()
+    stop_signal: str | None = None  # a name (SIGINT, INT) or a number; None: the image's
+
+
+def signal_number(name: str) -> int | None:
+    """The number of a signal written as a name (SIGINT, INT, sigint) or a number; None: unknown."""
+    if name.isdigit():
+        return int(name)
+    spelled = name.upper() if name.upper().startswith("SIG") else f"SIG{name.upper()}"
+    found = getattr(signal, spelled, None)
+    return int(found) if isinstance(found, signal.Signals) else None
 
 
 def settings_of(source: ContainerSettings) -> dict[str, Any]:

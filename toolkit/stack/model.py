@@ -87,6 +87,7 @@ class Service(ContainerSettings):
     network_mode: str | None = None
     pid: str | None = None
     ipc: str | None = None
+    container_name: str | None = None  # None: `<project>-<service>`
 
 
 @dataclass(frozen=True)

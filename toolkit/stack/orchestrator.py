@@ -28,6 +28,7 @@ from toolkit.errors import (
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkSpec
 from toolkit.stack import naming
+from toolkit.stack.container_names import check_container_names
 from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.model import Stack
@@ -144,6 +145,7 @@ def up_checked(
     """
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
+    check_container_names(runtime, project, stack, plan.service_names)  # the file's first, then the engine's
     target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
     seen = target.look()
     placed = target.place(seen, skip=0)

@@ -117,7 +117,7 @@ def resolve_service(
     spec = ContainerSpec(
         **settings_of(service),
         image=image_ref,
-        name=naming.container_name(project, service.name),
+        name=service.container_name or naming.container_name(project, service.name),
         labels=labels,
         networks=attachments,
         mounts=_mounts(project, service),

@@ -63,6 +63,7 @@ SETTINGS: dict[str, Any] = {
     "pids_limit": 64,
     "restart": "on-failure",
     "devices": ("/dev/net/tun", "/dev/fuse:/dev/lab-fuse:rw"),
+    "stop_signal": "SIGINT",
 }
 
 

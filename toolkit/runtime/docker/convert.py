@@ -174,6 +174,7 @@ def create_args(spec: ContainerSpec, api_version: str) -> Doc:
         "command": list(spec.command) if spec.command is not None else None,
         "entrypoint": list(spec.entrypoint) if spec.entrypoint is not None else None,
         "name": spec.name,
+        "stop_signal": spec.stop_signal,
         "hostname": spec.hostname,
         "domainname": spec.domainname,
         "user": spec.user,

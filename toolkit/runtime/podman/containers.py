@@ -24,6 +24,7 @@ from toolkit.runtime.specs import (
     HealthProbe,
     HealthStatus,
     PortBinding,
+    signal_number,
 )
 
 # Docker's default capabilities that Podman's (containers.conf) lack. NET_RAW makes `ping`
@@ -145,6 +146,8 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
         "stop_timeout": math.ceil(spec.stop_timeout) if spec.stop_timeout is not None else None,
         "restart_policy": spec.restart if spec.restart != "no" else None,
         "healthconfig": healthcheck_document(spec.healthcheck) if spec.healthcheck else None,
+        # libpod takes the signal's number (Docker its name).
+        "stop_signal": signal_number(spec.stop_signal) if spec.stop_signal else None,
     }
     document.update({key: value for key, value in optional.items() if value is not None})
     if spec.networks:

@@ -20,14 +20,14 @@ SERVICE = keys(
     "extra_hosts cap_add cap_drop privileged sysctls volumes ports expose working_dir user "
     "init tty stdin_open labels healthcheck depends_on restart stop_grace_period pull_policy "
     "profiles ulimits mem_limit cpus pids_limit read_only tmpfs deploy network_mode pid ipc "
-    "devices",
-    "annotations attach blkio_config cgroup cgroup_parent configs container_name cpu_count "
+    "devices container_name stop_signal",
+    "annotations attach blkio_config cgroup cgroup_parent configs cpu_count "
     "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpuset "
     "credential_spec develop device_cgroup_rules dns_opt dns_search extends external_links "
     "gpus group_add isolation label_file links logging mac_address mem_reservation "
     "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj platform post_start "
     "pre_stop provider pull_refresh_after runtime scale secrets security_opt shm_size "
-    "stop_signal storage_opt use_api_socket userns_mode uts volumes_from",
+    "storage_opt use_api_socket userns_mode uts volumes_from",
 )
 
 BUILD = keys(

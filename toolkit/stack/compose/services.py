@@ -6,7 +6,7 @@ import re
 import shlex
 from typing import cast
 
-from toolkit.runtime.specs import RestartPolicy
+from toolkit.runtime.specs import RestartPolicy, signal_number
 from toolkit.stack.compose.build import read_build
 from toolkit.stack.compose.environment import read_environment
 from toolkit.stack.compose.fields import (
@@ -40,6 +40,7 @@ from toolkit.stack.model import (
 from toolkit.stack.naming import DEFAULT_NETWORK
 
 NAME = re.compile(r"[a-zA-Z0-9._-]+")
+CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")  # the engines' own rule
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
 _RESTART = ("no", "always", "on-failure", "unless-stopped")
 _PULL = ("always", "never", "missing", "build")
@@ -104,7 +105,24 @@ def read_service(name: str, at: At) -> Service:
         pid=optional(fields, "pid", _optional_string, None),
         ipc=optional(fields, "ipc", nonempty_string, None),
         devices=optional(fields, "devices", _devices, ()),
+        container_name=optional(fields, "container_name", _container_name, None),
+        stop_signal=optional(fields, "stop_signal", _signal, None),
     )
+
+
+def _container_name(at: At) -> str:
+    text = string(at)
+    if not CONTAINER_NAME.fullmatch(text):
+        at.fail(f"invalid container name {text!r}: a letter or digit, then letters, digits, '_', '.' or '-'")
+    return text
+
+
+def _signal(at: At) -> str:
+    """A signal as Compose takes it: a name (SIGINT, INT) or a number; kept as written."""
+    text = string(at)
+    if signal_number(text) is None:
+        at.fail(f"unknown signal {text!r}: use a name such as SIGINT or SIGQUIT, or a number")
+    return text
 
 
 def _argv(at: At) -> tuple[str, ...] | None:

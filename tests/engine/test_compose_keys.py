@@ -1,0 +1,70 @@
+"""Compose keys beyond labkit's first set, on both engines, batched in one stack per test."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from toolkit.errors import StackError
+from toolkit.runtime.protocol import Runtime
+from toolkit.stack.compose import load_stack
+from toolkit.stack.operations import down
+from toolkit.stack.orchestrator import up
+
+from .test_contract import wait_for
+from .test_stack_fixtures import leftovers
+
+pytestmark = pytest.mark.engine
+
+# PID 1 is the shell: it leaves with 42 on SIGINT, and ignores SIGTERM (as PID 1 does).
+TRAP_INT = "trap 'exit 42' INT; touch /tmp/ready; while true; do sleep 0.1; done"
+
+COMPOSE = """\
+services:
+  named:
+    image: {image}
+    container_name: {container}
+    stop_signal: SIGINT
+    stop_grace_period: 20s
+    command: ["sh", "-c", "{trap}"]
+"""
+
+
+@pytest.fixture
+def projects(runtime: Runtime) -> Iterator[list[str]]:
+    made: list[str] = []
+    yield made
+    for project in made:
+        down(runtime, project, volumes=True)
+
+
+def test_container_name_and_stop_signal(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path
+) -> None:
+    tag = f"{random.randint(0, 1 << 32):08x}"
+    container = f"lkt-named-{tag}"
+    (tmp_path / "compose.yaml").write_text(
+        COMPOSE.format(image=busybox_image, container=container, trap=TRAP_INT)
+    )
+    stack = load_stack(tmp_path / "compose.yaml", environ={})
+    first, second = f"lkt-keys-{tag}", f"lkt-keys2-{tag}"
+    projects += [first, second]
+
+    [status] = up(runtime, stack, project=first, wait=False).services
+    assert status.container == container
+
+    # The same file under another project name: refused before anything is created.
+    with pytest.raises(StackError) as refused:
+        up(runtime, stack, project=second)
+    assert f"container_name {container}" in str(refused.value) and first in str(refused.value)
+    assert leftovers(runtime, second) == []
+
+    # stop_signal: the engine stops the service with SIGINT, which its shell traps.
+    assert wait_for(lambda: runtime.exec(container, ["test", "-e", "/tmp/ready"]).ok)
+    runtime.stop_container(container, timeout=20)
+    assert runtime.inspect_container(container).exit_code == 42
+
+    assert sorted(down(runtime, first).containers) == [container]
