@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from toolkit.stack.compose.file_objects import default_target
 from toolkit.stack.compose.units import parse_duration
 from toolkit.stack.model import Service, Stack
 
@@ -49,6 +50,14 @@ def from_stack(stack: Stack) -> Shape:
         },
         "volumes": {
             name: {"labels": dict(volume.labels)} for name, volume in stack.volumes.items() if name in mounted
+        },
+        **{
+            kind: {
+                name: os.path.normpath(path)
+                for name, path in files.items()
+                if any(m["source"] == name for s in services.values() for m in s[kind])
+            }
+            for kind, files in (("secrets", stack.secrets), ("configs", stack.configs))
         },
     }
 
@@ -140,6 +149,8 @@ def _service(service: Service) -> Shape:
         "network_mode": service.network_mode,
         "container_name": service.container_name,
         "stop_signal": service.stop_signal,
+        "secrets": [{"source": m.source, "target": m.target} for m in service.secrets],
+        "configs": [{"source": m.source, "target": m.target} for m in service.configs],
         "pid": service.pid,
         "ipc": service.ipc,
         "devices": list(service.devices),
@@ -173,6 +184,14 @@ def from_compose(config: Shape) -> Shape:
         "volumes": {
             name: {"labels": (raw or {}).get("labels") or {}}
             for name, raw in (config.get("volumes") or {}).items()
+        },
+        **{
+            kind: {
+                name: os.path.normpath(raw["file"])
+                for name, raw in (config.get(kind) or {}).items()
+                if any(m["source"] == name for s in services.values() for m in s[kind])
+            }
+            for kind in ("secrets", "configs")
         },
     }
 
@@ -255,6 +274,13 @@ def _compose_service(raw: Shape) -> Shape:
         "network_mode": raw.get("network_mode"),
         "container_name": raw.get("container_name"),
         "stop_signal": raw.get("stop_signal"),
+        **{
+            kind: [
+                {"source": ref["source"], "target": default_target(kind, ref["source"], ref.get("target"))}
+                for ref in raw.get(kind) or []
+            ]
+            for kind in ("secrets", "configs")
+        },
         "pid": raw.get("pid"),
         "ipc": raw.get("ipc"),
         "devices": [

@@ -68,3 +68,49 @@ def test_container_name_and_stop_signal(
     assert runtime.inspect_container(container).exit_code == 42
 
     assert sorted(down(runtime, first).containers) == [container]
+
+
+FILES = """\
+services:
+  app:
+    image: {image}
+    init: true
+    command: [sleep, "3600"]
+    secrets: [pw, {{source: token, target: api-token}}]
+    configs: [{{source: settings, target: /etc/app.conf}}, motd]
+secrets:
+  pw: {{file: ./pw.txt}}
+  token: {{file: ./token.txt}}
+configs:
+  settings: {{file: ./app.conf}}
+  motd: {{file: ./motd.txt}}
+"""
+
+
+def test_file_secrets_and_configs_are_mounted_read_only_where_compose_puts_them(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path
+) -> None:
+    for name, text in (
+        ("pw.txt", "s3cret"),
+        ("token.txt", "t0ken"),
+        ("app.conf", "debug=1"),
+        ("motd.txt", "hi"),
+    ):
+        (tmp_path / name).write_text(text)
+    (tmp_path / "compose.yaml").write_text(FILES.format(image=busybox_image))
+    project = f"lkt-files-{random.randint(0, 1 << 32):08x}"
+    projects.append(project)
+
+    [status] = up(runtime, load_stack(tmp_path / "compose.yaml", environ={}), project=project).services
+
+    expected = {
+        "/run/secrets/pw": "s3cret",
+        "/run/secrets/api-token": "t0ken",
+        "/etc/app.conf": "debug=1",
+        "/motd": "hi",
+    }
+    for path, text in expected.items():
+        assert runtime.exec(status.container, ["cat", path]).stdout == text
+        written = runtime.exec(status.container, ["sh", "-c", f"echo changed > {path}"], user="root")
+        assert not written.ok, f"{path} is writable"
+    assert (tmp_path / "pw.txt").read_text() == "s3cret"

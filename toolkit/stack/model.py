@@ -57,6 +57,14 @@ class VolumeMount:
 
 
 @dataclass(frozen=True)
+class FileMount:
+    """A secret or config a service mounts: the top-level key, and where it appears."""
+
+    source: str  # key under the top-level `secrets` or `configs`
+    target: str  # absolute path in the container
+
+
+@dataclass(frozen=True)
 class PortMapping:
     target: int
     published: int | None = None
@@ -88,6 +96,8 @@ class Service(ContainerSettings):
     pid: str | None = None
     ipc: str | None = None
     container_name: str | None = None  # None: `<project>-<service>`
+    secrets: tuple[FileMount, ...] = ()  # mounted read-only (compose/file_objects.py)
+    configs: tuple[FileMount, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -151,6 +161,8 @@ class Stack:
     networks: Mapping[str, Network]
     volumes: Mapping[str, Volume]
     exercise: Exercise = field(default_factory=Exercise)
+    secrets: Mapping[str, Path] = field(default_factory=dict)  # name -> file (absolute)
+    configs: Mapping[str, Path] = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:

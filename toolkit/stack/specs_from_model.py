@@ -120,7 +120,7 @@ def resolve_service(
         name=service.container_name or naming.container_name(project, service.name),
         labels=labels,
         networks=attachments,
-        mounts=_mounts(project, service),
+        mounts=_mounts(project, service) + _file_mounts(stack, service),
         ports=tuple(PortBinding(p.target, p.protocol, p.published, p.host_ip) for p in service.ports),
         stop_timeout=service.stop_grace_period,
         network_mode=cast(NetworkMode | None, _namespace(service.network_mode)),
@@ -135,6 +135,15 @@ def resolve_service(
         container=replace(spec, labels=labels),
         config_hash=digest,
         healthcheck=effective_healthcheck(service.healthcheck, image.healthcheck),
+    )
+
+
+def _file_mounts(stack: Stack, service: Service) -> tuple[Mount, ...]:
+    """Secrets and configs: their files bind-mounted read-only, as Compose v2 mounts them."""
+    return tuple(
+        Mount("bind", mount.target, str(files[mount.source]), read_only=True)
+        for files, used in ((stack.secrets, service.secrets), (stack.configs, service.configs))
+        for mount in used
     )
 
 

@@ -222,7 +222,14 @@ def test_the_remaining_scalar_fields(tmp_path: Path) -> None:
     ("body", "reason"),
     [
         ("image: alpine\nimagee: x", "unknown key 'imagee' (did you mean 'image'?)"),
-        ("image: alpine\nsecrets: [pw]", "unsupported Compose key 'secrets': labkit does not support it"),
+        (
+            "image: alpine\nsecrets: [pw]",
+            "service 'a' uses secret 'pw', which the top-level 'secrets' does not",
+        ),
+        (
+            "image: alpine\nsecurity_opt: [x]",
+            "unsupported Compose key 'security_opt': labkit does not support it",
+        ),
         ("image: alpine\nlogging: {driver: none}", "unsupported Compose key 'logging'"),
         ("image: alpine\nhostname: 5", "expected a string, found integer 5"),
         ("image: alpine\ninit: maybe", "expected a boolean (true or false), found string 'maybe'"),

@@ -10,8 +10,8 @@ from toolkit.stack.compose.fields import keys
 
 TOP_LEVEL = keys(
     "the top level",
-    "name version services networks volumes",
-    "configs include models secrets",
+    "name version services networks volumes secrets configs",
+    "include models",
 )
 
 SERVICE = keys(
@@ -20,13 +20,13 @@ SERVICE = keys(
     "extra_hosts cap_add cap_drop privileged sysctls volumes ports expose working_dir user "
     "init tty stdin_open labels healthcheck depends_on restart stop_grace_period pull_policy "
     "profiles ulimits mem_limit cpus pids_limit read_only tmpfs deploy network_mode pid ipc "
-    "devices container_name stop_signal",
-    "annotations attach blkio_config cgroup cgroup_parent configs cpu_count "
+    "devices container_name stop_signal secrets configs",
+    "annotations attach blkio_config cgroup cgroup_parent cpu_count "
     "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpuset "
     "credential_spec develop device_cgroup_rules dns_opt dns_search extends external_links "
     "gpus group_add isolation label_file links logging mac_address mem_reservation "
     "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj platform post_start "
-    "pre_stop provider pull_refresh_after runtime scale secrets security_opt shm_size "
+    "pre_stop provider pull_refresh_after runtime scale security_opt shm_size "
     "storage_opt use_api_socket userns_mode uts volumes_from",
 )
 
@@ -37,6 +37,13 @@ BUILD = keys(
     "isolation labels network no_cache platforms privileged provenance pull sbom secrets "
     "shm_size ssh tags ulimits",
 )
+
+FILE_OBJECT = keys(
+    "a secret or config",
+    "file name",
+    "environment content external labels driver driver_opts template_driver",
+)
+FILE_REFERENCE = keys("a service's secret or config", "source target", "uid gid mode")
 
 HEALTHCHECK = keys("a healthcheck", "test interval timeout retries start_period start_interval disable")
 

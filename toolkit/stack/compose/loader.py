@@ -19,6 +19,7 @@ from toolkit.stack.compose.declared import read_networks, read_volumes
 from toolkit.stack.compose.dotenv import read_env_file
 from toolkit.stack.compose.exercise import read_exercise
 from toolkit.stack.compose.fields import At, LoadContext, checked, entries, nonempty_string
+from toolkit.stack.compose.file_objects import check_references, read_file_objects
 from toolkit.stack.compose.interpolate import TreeInterpolationError, interpolate_tree
 from toolkit.stack.compose.keys import TOP_LEVEL
 from toolkit.stack.compose.services import read_service
@@ -59,6 +60,8 @@ def load_stack(
     name = _project_name(project, fields.get("name"), file, display)
     networks = read_networks(fields["networks"]) if "networks" in fields else {}
     volumes = read_volumes(fields["volumes"]) if "volumes" in fields else {}
+    secrets = read_file_objects(fields["secrets"], "secrets") if "secrets" in fields else {}
+    configs = read_file_objects(fields["configs"], "configs") if "configs" in fields else {}
     services: dict[str, Service] = {}
     if "services" in fields:
         for service_name, at in entries(fields["services"], allow_null=True).items():
@@ -77,8 +80,11 @@ def load_stack(
         networks=networks,
         volumes=volumes,
         exercise=read_exercise(extension) if extension is not None else Exercise(),
+        secrets=secrets,
+        configs=configs,
     )
     validate_stack(stack, ctx)
+    check_references(services, {"secrets": secrets, "configs": configs}, ctx)
     return stack
 
 

@@ -23,6 +23,7 @@ from toolkit.stack.compose.fields import (
     string_list,
     string_map,
 )
+from toolkit.stack.compose.file_objects import read_references
 from toolkit.stack.compose.healthcheck import read_healthcheck
 from toolkit.stack.compose.keys import DEPENDENCY, DEVICE, SERVICE
 from toolkit.stack.compose.mounts import read_tmpfs, read_volumes
@@ -107,6 +108,8 @@ def read_service(name: str, at: At) -> Service:
         devices=optional(fields, "devices", _devices, ()),
         container_name=optional(fields, "container_name", _container_name, None),
         stop_signal=optional(fields, "stop_signal", _signal, None),
+        secrets=optional(fields, "secrets", lambda at: read_references(at, "secrets"), ()),
+        configs=optional(fields, "configs", lambda at: read_references(at, "configs"), ()),
     )
 
 
