@@ -16,13 +16,8 @@ from toolkit.stack import naming
 from toolkit.stack.model import Stack
 
 
-def check_container_names(runtime: Runtime, project: str, stack: Stack, services: Iterable[str]) -> None:
-    """Refuse fixed container names used twice in the file or held by another project's container.
-
-    Raises:
-        UsageError: two services of the file name the same container.
-        StackError: a container of that name exists and is not this project's.
-    """
+def fixed_names(stack: Stack, services: Iterable[str]) -> dict[str, str]:
+    """The services' fixed container names: name -> service; UsageError if two share one."""
     chosen: dict[str, str] = {}
     for service in services:
         name = stack.services[service].container_name
@@ -34,7 +29,16 @@ def check_container_names(runtime: Runtime, project: str, stack: Stack, services
                 "give each its own"
             )
         chosen[name] = service
-    for name, service in chosen.items():
+    return chosen
+
+
+def check_container_names(runtime: Runtime, project: str, stack: Stack, services: Iterable[str]) -> None:
+    """Refuse fixed container names held by a container that is not this project's.
+
+    Raises:
+        StackError: naming the service, the name and who holds it.
+    """
+    for name, service in fixed_names(stack, services).items():
         try:
             info = runtime.inspect_container(name)
         except ContainerNotFound:

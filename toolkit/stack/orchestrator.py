@@ -28,7 +28,7 @@ from toolkit.errors import (
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkSpec
 from toolkit.stack import naming
-from toolkit.stack.container_names import check_container_names
+from toolkit.stack.container_names import check_container_names, fixed_names
 from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.model import Stack
@@ -84,6 +84,7 @@ def preflight(stack: Stack, *, project: str | None = None, allow_privileged: boo
     """Everything `up` checks before it asks an engine: validate, the project name, then the
     host-access policy. Raises ConfigError or UsageError."""
     plan = validate(stack)
+    fixed_names(stack, plan.service_names)  # two services, one container_name
     check_safety(stack, allow_privileged=allow_privileged)
     return Checked(stack, resolve_project(stack, project), plan, allow_privileged)
 
@@ -145,7 +146,7 @@ def up_checked(
     """
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
-    check_container_names(runtime, project, stack, plan.service_names)  # the file's first, then the engine's
+    check_container_names(runtime, project, stack, plan.service_names)
     target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
     seen = target.look()
     placed = target.place(seen, skip=0)
