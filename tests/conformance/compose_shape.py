@@ -149,6 +149,12 @@ def _service(service: Service) -> Shape:
         "network_mode": service.network_mode,
         "container_name": service.container_name,
         "stop_signal": service.stop_signal,
+        "dns_search": list(service.dns_search),
+        "dns_opt": list(service.dns_opt),
+        "group_add": list(service.group_add),
+        "shm_size": service.shm_size,
+        "mac_address": service.mac_address,
+        "platform": service.platform,
         "secrets": [{"source": m.source, "target": m.target} for m in service.secrets],
         "configs": [{"source": m.source, "target": m.target} for m in service.configs],
         "pid": service.pid,
@@ -274,6 +280,12 @@ def _compose_service(raw: Shape) -> Shape:
         "network_mode": raw.get("network_mode"),
         "container_name": raw.get("container_name"),
         "stop_signal": raw.get("stop_signal"),
+        "dns_search": _listed(raw.get("dns_search")),
+        "dns_opt": raw.get("dns_opt") or [],
+        "group_add": [str(group) for group in raw.get("group_add") or []],
+        "shm_size": _int(raw.get("shm_size")),
+        "mac_address": (raw.get("mac_address") or "").lower() or None,
+        "platform": raw.get("platform"),
         **{
             kind: [
                 {"source": ref["source"], "target": default_target(kind, ref["source"], ref.get("target"))}
@@ -310,6 +322,10 @@ def _compose_healthcheck(raw: Shape | None) -> Shape | None:
 
 def _seconds(text: str | None) -> float | None:
     return None if text is None else parse_duration(text)
+
+
+def _listed(value: str | list[str] | None) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
 
 
 def _int(value: str | int | None) -> int | None:

@@ -15,6 +15,7 @@ from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
 
 from .test_contract import wait_for
+from .test_stack_cli import labkit
 from .test_stack_fixtures import leftovers
 
 pytestmark = pytest.mark.engine
@@ -114,3 +115,43 @@ def test_file_secrets_and_configs_are_mounted_read_only_where_compose_puts_them(
         written = runtime.exec(status.container, ["sh", "-c", f"echo changed > {path}"], user="root")
         assert not written.ok, f"{path} is writable"
     assert (tmp_path / "pw.txt").read_text() == "s3cret"
+
+
+SMALL_KEYS = """\
+services:
+  box:
+    image: {image}
+    init: true
+    command: [sleep, "3600"]
+    dns_search: lab.test
+    dns_opt: ["ndots:2"]
+    group_add: ["4321"]
+    shm_size: 16m
+    mac_address: "02:42:ac:11:00:09"
+    develop:
+      watch: [{{path: ., action: rebuild}}]
+"""
+
+
+def test_dns_search_dns_opt_group_add_shm_size_mac_address_and_develop(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path
+) -> None:
+    (tmp_path / "compose.yaml").write_text(SMALL_KEYS.format(image=busybox_image))
+    validated = labkit("validate", str(tmp_path / "compose.yaml"))
+    assert validated.returncode == 0, validated.stderr
+    assert "note: services.box.develop: read and ignored" in validated.stdout
+    project = f"lkt-small-{random.randint(0, 1 << 32):08x}"
+    projects.append(project)
+
+    [status] = up(runtime, load_stack(tmp_path / "compose.yaml", environ={}), project=project).services
+
+    def inside(command: str) -> str:
+        result = runtime.exec(status.container, ["sh", "-c", command])
+        assert result.ok, result
+        return result.stdout
+
+    resolv = inside("cat /etc/resolv.conf").splitlines()
+    assert "search lab.test" in resolv and "options ndots:2" in resolv
+    assert "4321" in inside("id -G").split()
+    assert inside("df -k /dev/shm | tail -1").split()[1] == "16384"
+    assert inside("cat /sys/class/net/eth0/address").strip() == "02:42:ac:11:00:09"

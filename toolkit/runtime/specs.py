@@ -204,6 +204,11 @@ class ContainerSettings:
     # permissions of r, w and m); both engines take this form as it is.
     devices: tuple[str, ...] = ()
     stop_signal: str | None = None  # a name (SIGINT, INT) or a number; None: the image's
+    dns_search: tuple[str, ...] = ()
+    dns_opt: tuple[str, ...] = ()
+    group_add: tuple[str, ...] = ()  # supplementary groups, by name or number
+    shm_size: int | None = None  # bytes of /dev/shm; None: the engine's 64 MiB
+    mac_address: str | None = None  # of the first interface (eth0), as Docker 20.10 sets it
 
 
 def signal_number(name: str) -> int | None:

@@ -98,6 +98,8 @@ class Service(ContainerSettings):
     container_name: str | None = None  # None: `<project>-<service>`
     secrets: tuple[FileMount, ...] = ()  # mounted read-only (compose/file_objects.py)
     configs: tuple[FileMount, ...] = ()
+    platform: str | None = None  # only the host's own is accepted
+    notes: tuple[str, ...] = ()  # keys read and ignored, for `labkit validate` to say so
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ SETTINGS: dict[str, Any] = {
     "restart": "on-failure",
     "devices": ("/dev/net/tun", "/dev/fuse:/dev/lab-fuse:rw"),
     "stop_signal": "SIGINT",
+    "dns_search": ("lab.test",),
+    "dns_opt": ("ndots:2",),
+    "group_add": ("audio",),
+    "shm_size": 1 << 27,
+    "mac_address": "02:42:ac:11:00:09",
 }
 
 

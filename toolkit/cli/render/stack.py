@@ -236,6 +236,7 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
                 ],
                 "volumes": [v.name for v in plan.volumes],
                 "checks": [{"name": c.name, "service": c.service} for c in stack.exercise.checks],
+                "notes": [text for name in plan.service_names for text in stack.services[name].notes],
             }
         )
         return
@@ -261,6 +262,8 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
     console.print(f"checks: {len(checks)}" + ("" if checks else " (none)"))
     for check in checks:
         console.print(f"  [{check.service}] {check.name}", markup=False)
+    for ignored in (text for name in plan.service_names for text in stack.services[name].notes):
+        console.print(f"note: {ignored}", markup=False)
 
 
 def description(described: ExerciseDescription, *, as_json: bool) -> None:

@@ -148,6 +148,10 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
         "healthconfig": healthcheck_document(spec.healthcheck) if spec.healthcheck else None,
         # libpod takes the signal's number (Docker its name).
         "stop_signal": signal_number(spec.stop_signal) if spec.stop_signal else None,
+        "dns_search": list(spec.dns_search) or None,
+        "dns_option": list(spec.dns_opt) or None,
+        "groups": list(spec.group_add) or None,
+        "shm_size": spec.shm_size,
     }
     document.update({key: value for key, value in optional.items() if value is not None})
     if spec.networks:
@@ -156,10 +160,12 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
             attachment.network: {
                 "static_ips": [attachment.ipv4_address] if attachment.ipv4_address else [],
                 "aliases": list(attachment.aliases),
+                # Docker 20.10 gives a container's MAC address to its first interface.
+                **({"static_mac": spec.mac_address} if spec.mac_address and position == 0 else {}),
                 # Named explicitly: libpod would number them in its own order.
                 **({"interface_name": attachment.interface_name} if attachment.interface_name else {}),
             }
-            for attachment in spec.networks
+            for position, attachment in enumerate(spec.networks)
         }
     if spec.ulimits:
         limits = {u.name: (u.soft, u.hard) for u in spec.ulimits}

@@ -20,13 +20,14 @@ SERVICE = keys(
     "extra_hosts cap_add cap_drop privileged sysctls volumes ports expose working_dir user "
     "init tty stdin_open labels healthcheck depends_on restart stop_grace_period pull_policy "
     "profiles ulimits mem_limit cpus pids_limit read_only tmpfs deploy network_mode pid ipc "
-    "devices container_name stop_signal secrets configs",
+    "devices container_name stop_signal secrets configs dns_search dns_opt group_add shm_size "
+    "mac_address platform develop",
     "annotations attach blkio_config cgroup cgroup_parent cpu_count "
     "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpuset "
-    "credential_spec develop device_cgroup_rules dns_opt dns_search extends external_links "
-    "gpus group_add isolation label_file links logging mac_address mem_reservation "
-    "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj platform post_start "
-    "pre_stop provider pull_refresh_after runtime scale security_opt shm_size "
+    "credential_spec device_cgroup_rules extends external_links "
+    "gpus isolation label_file links logging mem_reservation "
+    "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj post_start "
+    "pre_stop provider pull_refresh_after runtime scale security_opt "
     "storage_opt use_api_socket userns_mode uts volumes_from",
 )
 

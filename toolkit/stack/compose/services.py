@@ -8,6 +8,14 @@ from typing import cast
 
 from toolkit.runtime.specs import RestartPolicy, signal_number
 from toolkit.stack.compose.build import read_build
+from toolkit.stack.compose.container_keys import (
+    read_develop,
+    read_dns_search,
+    read_group_add,
+    read_mac_address,
+    read_platform,
+    read_shm_size,
+)
 from toolkit.stack.compose.environment import read_environment
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
@@ -110,6 +118,13 @@ def read_service(name: str, at: At) -> Service:
         stop_signal=optional(fields, "stop_signal", _signal, None),
         secrets=optional(fields, "secrets", lambda at: read_references(at, "secrets"), ()),
         configs=optional(fields, "configs", lambda at: read_references(at, "configs"), ()),
+        dns_search=optional(fields, "dns_search", read_dns_search, ()),
+        dns_opt=optional(fields, "dns_opt", string_list, ()),
+        group_add=optional(fields, "group_add", read_group_add, ()),
+        shm_size=optional(fields, "shm_size", read_shm_size, None),
+        mac_address=optional(fields, "mac_address", read_mac_address, None),
+        platform=optional(fields, "platform", read_platform, None),
+        notes=(read_develop(fields["develop"]),) if "develop" in fields else (),
     )
 
 
