@@ -200,7 +200,7 @@ def test_healthcheck_survives_a_build_from_a_qualified_base(
 
 def _iptables_rules() -> list[str]:
     rules: list[str] = []
-    for table in ("nat", "filter"):
+    for table in ("nat", "filter", "mangle"):
         listing = subprocess.run(
             ["iptables", "-w", "5", "-t", table, "-S"], capture_output=True, text=True, check=True
         )

@@ -35,9 +35,13 @@ def test_resolv_conf_keeps_one_resolver_and_the_services_own_search_and_options(
     assert docker_resolv_conf(with_options, "10.1.0.1") == "nameserver 10.1.0.1\noptions ndots:3 timeout:1\n"
 
 
-def test_internal_rules_accept_within_the_subnet_before_dropping_the_rest() -> None:
-    accept, drop_in, drop_out = internal_rules("podman3", "p-back", "10.2.0.0/24")
+def test_internal_rules_accept_within_the_subnet_and_drop_the_rest_before_any_filter_rule() -> None:
+    (accept_table, accept), (in_table, drop_in), (out_table, drop_out) = internal_rules(
+        "podman3", "p-back", "10.2.0.0/24"
+    )
+    assert (accept_table, in_table, out_table) == ("filter", "mangle", "mangle")
     assert accept[:8] == ["-i", "podman3", "-o", "podman3", "-s", "10.2.0.0/24", "-d", "10.2.0.0/24"]
     assert (accept[-1], drop_in[-1], drop_out[-1]) == ("ACCEPT", "DROP", "DROP")
-    assert drop_in[:2] == ["-i", "podman3"] and drop_out[:2] == ["-o", "podman3"]
+    assert drop_in[:5] == ["-i", "podman3", "!", "-d", "10.2.0.0/24"]
+    assert drop_out[:5] == ["-o", "podman3", "!", "-s", "10.2.0.0/24"]
     assert all("labkit network p-back" in rule for rule in (accept, drop_in, drop_out))

@@ -39,8 +39,14 @@ BR_NETFILTER = Path("/proc/sys/net/bridge/bridge-nf-call-iptables")
 COMMENT_PREFIX = "labkit network "
 _TIMEOUT = 30.0
 # (table, chain, the flag naming the bridge in labkit's rules there); internal.py's rules name
-# it after -o too.
-_CHAINS = (("nat", "POSTROUTING", "-o"), ("filter", "FORWARD", "-i"), ("filter", "FORWARD", "-o"))
+# it after -o too, and use the mangle table.
+_CHAINS = (
+    ("nat", "POSTROUTING", "-o"),
+    ("filter", "FORWARD", "-i"),
+    ("filter", "FORWARD", "-o"),
+    ("mangle", "FORWARD", "-i"),
+    ("mangle", "FORWARD", "-o"),
+)
 
 
 class MasqueradeExemption:
