@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -44,6 +45,17 @@ CORPUS_ENVIRON: dict[str, dict[str, str]] = {
 }
 
 OUTCOMES: Counter[str] = Counter()
+REFUSED_KEYS: Counter[str] = Counter()  # the key each refusal names, numbers and names dropped
+
+
+def refused_key(key_path: str) -> str:
+    """`services.web.build.dockerfile_inline` -> `build.dockerfile_inline`; `volumes[0]` -> `volumes`."""
+    words = re.sub(r"\[\d+\]", "", key_path).split(".")
+    if words[0] in ("services", "networks", "volumes", "secrets", "configs") and len(words) > 2:
+        words = words[2:] if words[0] == "services" else [words[0], *words[2:]]
+    if words[0] in ("depends_on", "networks") and len(words) > 2:
+        words = [words[0], *words[2:]]  # drop the service's or network's own name
+    return ".".join(word for word in words if not word.isdigit()) or "?"
 
 
 def _compose_binary() -> Path | None:
@@ -120,6 +132,7 @@ def test_file_reads_as_compose_reads_it(name: str, path: Path, complete: bool, t
             return
         if UNSUPPORTED in error.reason:
             OUTCOMES["refused with reason"] += 1
+            REFUSED_KEYS[refused_key(error.key_path or "")] += 1
             return
         OUTCOMES["mismatch"] += 1
         pytest.fail(f"Compose accepts {name}, labkit refuses it: {error}")
