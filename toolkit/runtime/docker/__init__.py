@@ -2,6 +2,7 @@
 
 adapter.py   DockerRuntime, the Protocol's implementation
 convert.py   specs into Engine API payloads, inspect documents into specs (pure)
+interfaces.py  a container's network endpoints and their interface names (Docker's own order)
 build.py     the classic builder's stream into labkit's build events
 exec.py      exec created and its stream opened (the rest: ../streams.py)
 errors.py    docker-py's and requests' errors into labkit's, in one context manager (also

@@ -50,7 +50,7 @@ from toolkit.runtime.docker.convert import (
 )
 from toolkit.runtime.docker.errors import engine_errors
 from toolkit.runtime.docker.exec import run_exec
-from toolkit.runtime.docker.interfaces import endpoint_options
+from toolkit.runtime.docker.interfaces import Endpoints
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
     BuildSpec,
@@ -76,7 +76,6 @@ class DockerRuntime:
 
     def __init__(self, socket_path: str) -> None:
         self._socket = socket_path
-        self._engine_version: str | None = None
         try:
             # version="auto" asks the daemon, so a 20.10 engine (API 1.41) is not sent newer calls.
             self._api: Any = docker.APIClient(base_url=f"unix://{socket_path}", version="auto", timeout=120)
@@ -115,16 +114,6 @@ class DockerRuntime:
 
     def close(self) -> None:
         self._api.close()
-
-    def _is_internal(self, network: str) -> bool:
-        return self.inspect_network(network).internal
-
-    def _version(self) -> str:
-        """The engine's version, asked for once (for messages that name it)."""
-        if self._engine_version is None:
-            with self._errors("reading Docker's version"):
-                self._engine_version = str(self._api.version().get("Version", ""))
-        return self._engine_version
 
     # ------------------------------------------------------------ images
     def image_exists(self, ref: str) -> bool:
@@ -274,38 +263,25 @@ class DockerRuntime:
 
     # ------------------------------------------------------------ containers
     def create_container(self, spec: ContainerSpec) -> str:
-        networking = None
-        driver_options = endpoint_options(
-            spec.name, spec.networks, self._api.api_version, self._version, self._is_internal
+        endpoints = Endpoints(
+            spec,
+            self._api,
+            engine_version=lambda: self.info().version,  # asked only to refuse, naming it
+            is_internal=lambda network: self.inspect_network(network).internal,
         )
-        if spec.networks:
-            first = spec.networks[0]
-            endpoint = self._api.create_endpoint_config(
-                ipv4_address=first.ipv4_address,
-                aliases=list(first.aliases) or None,
-                driver_opt=driver_options[0],
-            )
-            networking = self._api.create_networking_config({first.network: endpoint})
         with self._errors(f"creating container {spec.name}", conflict=NameConflict):
             created = self._api.create_container(
                 spec.image,
                 **create_args(spec, self._api.api_version),
                 host_config=self._api.create_host_config(**host_config_args(spec)),
-                networking_config=networking,
+                networking_config=endpoints.at_create(),
             )
         container_id = str(created["Id"])
         try:
             # API 1.41 takes one network at create; the others join before the container starts.
-            # Docker numbers the interfaces in this order (interfaces.py).
-            for attachment, options in zip(spec.networks[1:], driver_options[1:], strict=True):
+            for attachment, options in endpoints.to_connect():
                 with self._errors(f"connecting {spec.name} to {attachment.network}", NetworkNotFound):
-                    self._api.connect_container_to_network(
-                        container_id,
-                        attachment.network,
-                        ipv4_address=attachment.ipv4_address,
-                        aliases=list(attachment.aliases) or None,
-                        driver_opt=options,
-                    )
+                    self._api.connect_container_to_network(container_id, attachment.network, **options)
         except BaseException:
             with contextlib.suppress(Exception):
                 self._api.remove_container(container_id, force=True)

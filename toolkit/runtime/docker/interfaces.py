@@ -1,4 +1,4 @@
-"""Interface names of a Docker container's networks.
+"""A Docker container's network endpoints, and the interface names they get.
 
 Docker numbers a container's interfaces eth0, eth1, ... by its own order of the container's
 networks when it starts (networks that are not internal first, then by name; the order they were
@@ -10,9 +10,10 @@ older engines cannot name an interface, and the container is refused in one line
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from toolkit.errors import UsageError
-from toolkit.runtime.specs import NetworkAttachment
+from toolkit.runtime.specs import ContainerSpec, NetworkAttachment
 
 IFNAME_OPTION = "com.docker.network.endpoint.ifname"
 IFNAME_API = (1, 48)
@@ -59,3 +60,40 @@ def endpoint_options(
                 "interface_name or priority, or use Podman"
             )
     return options
+
+
+class Endpoints:
+    """A container's network endpoints: the first given at create, the others connected after."""
+
+    def __init__(
+        self,
+        spec: ContainerSpec,
+        api: Any,
+        *,
+        engine_version: Callable[[], str],
+        is_internal: Callable[[str], bool],
+    ) -> None:
+        self._spec = spec
+        self._api = api
+        self._options = endpoint_options(
+            spec.name, spec.networks, api.api_version, engine_version, is_internal
+        )
+
+    def _settings(self, position: int) -> dict[str, Any]:
+        attachment = self._spec.networks[position]
+        return {
+            "ipv4_address": attachment.ipv4_address,
+            "aliases": list(attachment.aliases) or None,
+            "driver_opt": self._options[position],
+        }
+
+    def at_create(self) -> Any:
+        """The networking config of `create_container` (None without networks)."""
+        if not self._spec.networks:
+            return None
+        endpoint = self._api.create_endpoint_config(**self._settings(0))
+        return self._api.create_networking_config({self._spec.networks[0].network: endpoint})
+
+    def to_connect(self) -> list[tuple[NetworkAttachment, dict[str, Any]]]:
+        """The other networks, each with the keyword arguments of its connect call."""
+        return [(self._spec.networks[n], self._settings(n)) for n in range(1, len(self._spec.networks))]
