@@ -5,7 +5,8 @@ Fixtures:
     lab_engine         the engine a test runs on (a Runtime). `--lab-engine docker|podman|all`
                        or a `@pytest.mark.lab_engines("all")` marker chooses; by default
                        LABKIT_ENGINE, then the first engine that answers. With `all`, every
-                       test using an engine fixture runs once per engine that answers.
+                       test using an engine fixture runs once per engine that answers (with
+                       CI=true once per engine, and fails on one that does not answer).
     lab_image          lab_image("netlab", base="debian:bookworm") -> the built image's tag
     lab_stack          lab_stack("routing") or lab_stack(path) -> a running LabStack, down
                        after the test; lab_stack_module keeps one for the whole module
@@ -53,8 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lab-engine",
         metavar="ENGINE",
         default=None,
-        help="docker, podman or all (every engine that answers); default: $LABKIT_ENGINE, "
-        "then the first engine that answers. Overrides lab_engines markers.",
+        help="docker, podman or all (every engine that answers; with CI=true both, and one that "
+        "does not answer fails); default: $LABKIT_ENGINE, then the first engine that answers. "
+        "Overrides lab_engines markers.",
     )
     group.addoption(
         "--lab-course",
@@ -179,7 +181,8 @@ def _engine(config: pytest.Config, name: str) -> Engine:
     try:
         return config.stash[RUN_KEY].engine(name)
     except EngineUnavailable as exc:
-        _unavailable(f"{name} does not answer: {exc}")
+        reason = f"{name} does not answer: {exc}"
+    _unavailable(reason)  # outside the handler: the report shows the reason, not a chain
 
 
 # ---------------------------------------------------------------- fixtures
