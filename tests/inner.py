@@ -7,6 +7,7 @@ conftest unless asked: it answers one question, quickly.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,3 +36,25 @@ def run_pytest(
         timeout=timeout,
         check=False,
     )
+
+
+# Loaded into an inner run with -p: writes each collected test's fixtures, then runs none.
+_FIXTURE_DUMP = """
+import json
+
+def pytest_collection_modifyitems(session, config, items):
+    with open({out!r}, "w") as out:
+        json.dump({{item.nodeid: list(item.fixturenames) for item in items}}, out)
+    config.hook.pytest_deselected(items=list(items))
+    items[:] = []
+"""
+
+
+def fixtures_of(args: Sequence[str], folder: Path) -> dict[str, list[str]]:
+    """Collect `args` in an inner run: each test's id and the fixtures it uses (none run)."""
+    out = folder / "fixtures.json"
+    (folder / "dump_fixtures.py").write_text(_FIXTURE_DUMP.format(out=str(out)))
+    result = run_pytest(["-p", "dump_fixtures", *args], env={"PYTHONPATH": str(folder)})
+    assert out.is_file(), result.stdout + result.stderr
+    found: dict[str, list[str]] = json.loads(out.read_text())
+    return found

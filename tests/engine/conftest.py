@@ -8,6 +8,7 @@ case that needs a real process says so with `@needs_engine("why")` and skips on 
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import subprocess
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from toolkit.errors import EngineUnavailable
+from toolkit.images.bootstrap import bootstrap_image, cache_dir
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import connect, resolve_engine
@@ -26,6 +28,7 @@ from toolkit.runtime.specs import EngineName
 
 BUSYBOX_REF = "labkit-test/busybox:latest"
 BUSYBOX_BINARY = Path("/bin/busybox")
+DEBIAN = "debian:bookworm"  # the course's default base
 
 
 # The fake's flavours: each behaves as that engine does through labkit's adapter.
@@ -120,6 +123,26 @@ def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
             labels={"io.labkit.test-image": "busybox"},
         )
     return BUSYBOX_REF
+
+
+def bootstrapped_base(runtime: Runtime, alias: str = DEBIAN) -> str:
+    """The course base `alias` on this engine, made offline once per machine; returns its ref.
+
+    Tests that need the base get it from here instead of skipping when an earlier test did not
+    make it, so any subset of the suite runs them. A lock keeps two test processes (an engine
+    each) from running debootstrap side by side: the second reuses the first one's tarball.
+    """
+    lock = cache_dir() / "rootfs" / f".{alias.replace(':', '-')}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return bootstrap_image(runtime, alias).ref
+
+
+@pytest.fixture(scope="session")
+def debian_base(runtime: Runtime) -> str:
+    """debian:bookworm on this engine, debootstrapped once per machine (cached tarball)."""
+    return bootstrapped_base(runtime)
 
 
 @pytest.fixture

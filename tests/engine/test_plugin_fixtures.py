@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import BUSYBOX_REF, busybox_rootfs_tar
+from tests.engine.conftest import BUSYBOX_REF, bootstrapped_base, busybox_rootfs_tar
 from toolkit.runtime.protocol import Runtime
 from toolkit.testing import ContainerFactory, ExecReady, LabStack, LogLine, PortOpen, StackFactory
 
@@ -169,11 +169,16 @@ def test_module_stack_is_shared_second(shared: LabStack) -> None:
 # ---------------------------------------------------------------- lab_image
 
 
-def test_image_is_built_or_reused_and_cached(lab_image: Callable[..., str], lab_engine: Runtime) -> None:
-    from toolkit.images import get_base
+@pytest.fixture(scope="session")
+def debian(lab_engine: Runtime) -> str:
+    """The course's Debian base on this engine, made offline if it is not there."""
+    return bootstrapped_base(lab_engine)
 
-    if not lab_engine.image_exists(get_base("debian:bookworm").ref):
-        pytest.skip("the debian:bookworm base is not on this engine: `labkit images bootstrap` makes it")
+
+def test_image_is_built_or_reused_and_cached(
+    lab_image: Callable[..., str], lab_engine: Runtime, debian: str
+) -> None:
+    assert lab_engine.image_exists(debian)
     tag = lab_image("base", base="debian:bookworm")
     assert tag == "labkit/base:debian-bookworm"
     assert lab_engine.image_exists(tag)
