@@ -24,6 +24,7 @@ __all__ = ["BOUNDING_SET", "HOST_LIMITS", "NO_REGISTRY", "cannot_run", "host_lim
 
 def cannot_run(reason: str) -> NoReturn:
     """End a test whose precondition is missing: a skip locally, a failure with CI=true."""
+    __tracebackhide__ = True  # the report names the test's line, not this one
     if in_ci():
         pytest.fail(f"{reason} (CI=true: this must run)", pytrace=False)
     pytest.skip(reason)
@@ -31,6 +32,7 @@ def cannot_run(reason: str) -> NoReturn:
 
 def host_limit(group: str, detail: str) -> NoReturn:
     """Skip, CI or not, for a limit of the host itself: `group` is one of HOST_LIMITS."""
+    __tracebackhide__ = True
     if group not in HOST_LIMITS:
         raise ValueError(f"{group!r} is not a known host limit: {HOST_LIMITS}")
     pytest.skip(f"{group} ({detail})")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.outcomes import BOUNDING_SET, NO_REGISTRY, cannot_run, host_limit, skip_group
@@ -28,3 +31,40 @@ def test_skips_are_grouped_by_host_limit_else_by_reason() -> None:
     assert skip_group(f"Skipped: {NO_REGISTRY} (docker pull quay.io/x: no such host)") == NO_REGISTRY
     assert skip_group(f"{BOUNDING_SET} (here 0x1 of 0x3)") == BOUNDING_SET
     assert skip_group("Skipped: podman does not answer") == "podman does not answer"
+
+
+class Unpulled:
+    """A runtime without the image: just enough for pull_or_skip."""
+
+    name = "docker"
+
+    def image_exists(self, ref: str) -> bool:
+        return False
+
+
+def fake_engine_client(folder: Path, exit_code: int, error: str) -> str:
+    """A `docker` client on PATH that fails every pull with `error`; returns the new PATH."""
+    client = folder / "docker"
+    client.write_text(f"#!/bin/sh\necho \"$@\" > {folder}/argv\necho '{error}' >&2\nexit {exit_code}\n")
+    client.chmod(0o755)
+    return f"{folder}:{os.environ['PATH']}"
+
+
+def test_a_dnf_base_is_pulled_first_and_skips_with_the_pulls_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.engine import test_images
+
+    monkeypatch.setenv("PATH", fake_engine_client(tmp_path, 1, "Error: lookup quay.io: no such host"))
+    monkeypatch.setenv("CI", "true")
+    monkeypatch.setattr(test_images, "registry_reachable", lambda ref: False)
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        test_images.pull_or_skip(Unpulled(), "quay.io/centos/centos:stream9")  # type: ignore[arg-type]
+    assert (tmp_path / "argv").read_text() == "pull -q quay.io/centos/centos:stream9\n"
+    assert str(skipped.value) == (
+        f"{NO_REGISTRY} (docker pull quay.io/centos/centos:stream9: Error: lookup quay.io: no such host)"
+    )
+    # A registry that answers but whose pull fails is no host limit: CI fails.
+    monkeypatch.setattr(test_images, "registry_reachable", lambda ref: True)
+    with pytest.raises(pytest.fail.Exception, match="docker pull quay.io/centos/centos:stream9 failed"):
+        test_images.pull_or_skip(Unpulled(), "quay.io/centos/centos:stream9")  # type: ignore[arg-type]
