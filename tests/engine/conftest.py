@@ -13,12 +13,12 @@ import io
 import os
 import subprocess
 import tarfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import this_run
 from toolkit.errors import EngineUnavailable
 from toolkit.images.bootstrap import bootstrap_image, cache_dir
 from toolkit.runtime.fake import FakeRuntime
@@ -111,11 +111,10 @@ def busybox_rootfs_tar(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The reference of a tiny local image (busybox), imported once per engine and kept."""
+def ensure_busybox(runtime: Runtime, folder: Path) -> str:
+    """Import the tiny busybox image into this engine unless it is there; returns its ref."""
     if not runtime.image_exists(BUSYBOX_REF):
-        tar = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox") / "rootfs.tar")
+        tar = busybox_rootfs_tar(folder / "rootfs.tar")
         runtime.import_rootfs(
             tar,
             BUSYBOX_REF,
@@ -123,6 +122,12 @@ def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
             labels={"io.labkit.test-image": "busybox"},
         )
     return BUSYBOX_REF
+
+
+@pytest.fixture(scope="session")
+def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The reference of a tiny local image (busybox), imported once per engine and kept."""
+    return ensure_busybox(runtime, tmp_path_factory.mktemp("busybox"))
 
 
 def bootstrapped_base(runtime: Runtime, alias: str = DEBIAN) -> str:
@@ -147,8 +152,9 @@ def debian_base(runtime: Runtime) -> str:
 
 @pytest.fixture
 def unique_name() -> str:
-    """A short name no other test uses, for resources this test creates."""
-    return f"lkt-{uuid.uuid4().hex[:8]}"
+    """A short name no other test uses, for resources this test creates; it carries the run's
+    token, so the leftover check knows what this run made."""
+    return this_run.unique()
 
 
 @pytest.fixture

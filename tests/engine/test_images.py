@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from tests import this_run
 from tests.outcomes import NO_REGISTRY, cannot_run, host_limit
 from toolkit.errors import ImageNotFound
 from toolkit.images import (
@@ -37,7 +37,7 @@ from toolkit.runtime.specs import BuildSpec, ContainerSpec, ImageInfo, NetworkAt
 
 pytestmark = pytest.mark.engine
 
-NAMESPACE = f"labkit-test-{uuid.uuid4().hex[:6]}"
+NAMESPACE = this_run.unique("labkit-test")  # the run's token: the leftover check knows it
 BASE = "debian:bookworm"
 COURSE = load_catalog()
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import BUSYBOX_REF, bootstrapped_base, busybox_rootfs_tar
+from tests.engine.conftest import BUSYBOX_REF, bootstrapped_base, ensure_busybox
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
 from toolkit.testing import ContainerFactory, ExecReady, LabStack, LogLine, PortOpen, StackFactory
@@ -57,15 +57,7 @@ networks:
 @pytest.fixture(scope="session")
 def busybox(lab_engine: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
     """The tiny test image on this engine (imported once, kept between runs)."""
-    if not lab_engine.image_exists(BUSYBOX_REF):
-        tar = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox") / "rootfs.tar")
-        lab_engine.import_rootfs(
-            tar,
-            BUSYBOX_REF,
-            changes=["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["/bin/sh"]'],
-            labels={"io.labkit.test-image": "busybox"},
-        )
-    return BUSYBOX_REF
+    return ensure_busybox(lab_engine, tmp_path_factory.mktemp("busybox"))
 
 
 @pytest.fixture(scope="module")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import summary
 from tests.outcomes import BOUNDING_SET, NO_REGISTRY, cannot_run, host_limit, skip_group
 
 
@@ -68,3 +69,34 @@ def test_a_dnf_base_is_pulled_first_and_skips_with_the_pulls_error(
     monkeypatch.setattr(test_images, "registry_reachable", lambda ref: True)
     with pytest.raises(pytest.fail.Exception, match="docker pull quay.io/centos/centos:stream9 failed"):
         test_images.pull_or_skip(Unpulled(), "quay.io/centos/centos:stream9")  # type: ignore[arg-type]
+
+
+class Report:
+    """The parts of a pytest TestReport the summary reads."""
+
+    def __init__(self, engine: str | None, reason: str = "") -> None:
+        self.when = "call"
+        self.user_properties = [(summary.ENGINE_PROPERTY, engine)] if engine else []
+        self.longrepr = ("tests/x.py", 1, f"Skipped: {reason}") if reason else None
+
+
+def test_the_summary_counts_per_engine_and_groups_skips() -> None:
+    stats = {
+        "passed": [Report("docker"), Report("docker"), Report("podman"), Report(None)],
+        "failed": [Report("podman")],
+        "skipped": [
+            Report("docker", f"{NO_REGISTRY} (docker pull quay.io/a: no such host)"),
+            Report("podman", f"{NO_REGISTRY} (podman pull quay.io/a: no such host)"),
+            Report("podman", f"{NO_REGISTRY} (podman pull quay.io/b: no such host)"),
+            Report("docker", "podman does not answer"),
+        ],
+        "": [Report("docker")],  # setup and teardown reports of passing tests: not tests
+    }
+    assert summary.lines(stats) == [
+        "engines tested: docker, podman",
+        "docker: 4 tests (2 passed, 2 skipped); podman: 4 tests (1 passed, 1 failed, 2 skipped); "
+        "no engine: 1 tests (1 passed)",
+        "skipped 4, by reason:",
+        f"     3  {NO_REGISTRY} (a limit of this host) [docker 1, podman 2]",
+        "     1  podman does not answer [docker 1]",
+    ]

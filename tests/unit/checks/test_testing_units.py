@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
-from toolkit.checks.project import renumber_if_clashing, stack_as_running, with_labels
+from toolkit.checks.project import host_routed_subnets, renumber_if_clashing, stack_as_running, with_labels
 from toolkit.errors import EngineUnavailable, UsageError
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.select import EngineChoice
@@ -143,3 +144,36 @@ def test_stack_as_running_recovers_a_renumbered_projects_addresses() -> None:
     running = stack_as_running(fake, lab_stack(), "alice")
     assert running.exercise.checks[0].expect_output == r"10\.200\.7\.10"
     assert stack_as_running(fake, lab_stack(), "bob") == lab_stack()
+
+
+ROUTES = """\
+Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
+br-1\t00013C0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0
+"""
+
+
+def test_host_routes_are_read_without_the_default(tmp_path: Path) -> None:
+    table = tmp_path / "route"
+    table.write_text(ROUTES)
+    assert host_routed_subnets(table) == {
+        "route on br-1 (10.60.1.0/24)": IPv4Network("10.60.1.0/24"),
+        "route on docker0 (172.17.0.0/16)": IPv4Network("172.17.0.0/16"),
+    }
+    assert host_routed_subnets(tmp_path / "missing") == {}
+
+
+def test_a_subnet_the_host_routes_is_a_clash(tmp_path: Path) -> None:
+    # The other engine's bridge (br-1 here) has 10.60.1.0/24: this engine does not list it,
+    # yet Podman would refuse it and Docker would route it twice.
+    table = tmp_path / "route"
+    table.write_text(ROUTES)
+    fake = FakeRuntime()
+    moved = renumber_if_clashing(fake, lab_stack(), "p", routes=table)
+    new_subnet = moved.networks["lan"].subnet
+    assert new_subnet is not None and not IPv4Network(new_subnet).overlaps(IPv4Network("10.60.1.0/24"))
+    # The project's own network is not a clash with itself.
+    labels = {"io.labkit.project": "p", "io.labkit.network": "lan"}
+    fake.create_network(NetworkSpec("p-lan", subnet="10.60.1.0/24", labels=labels))
+    assert renumber_if_clashing(fake, lab_stack(), "p", routes=table) == lab_stack()
