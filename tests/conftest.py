@@ -7,6 +7,8 @@
   labelled io.labkit.* and no image carrying its token or its plugin run labels. Under CI a
   resource the plugin's final sweep had to remove (a fixture's leak) fails too, and so does an
   engine the check cannot list;
+- under CI a skip fails the run unless it is a known host limit (tests/outcomes.py): a skip
+  written without the CI rule in mind cannot keep a CI run green;
 - a closing summary: engines tested, tests per engine, skips grouped by reason.
 """
 
@@ -17,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests import leftovers, summary, this_run
-from tests.outcomes import in_ci
+from tests.outcomes import HOST_LIMITS, in_ci
 from toolkit.testing.plugin import run_outcomes
 
 TOKEN_KEY = "labkit_suite_token"
@@ -85,6 +87,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
                 reporter.write_line(item)
 
     strict = in_ci()
+    skipped = _skips_ci_does_not_allow(reporter) if strict else []
+    section("SKIPPED UNDER CI: only a host limit may skip here", skipped, red=True)
     section("LEFTOVERS: left behind by this run's tests", left, red=True)
     section(
         "LEAKS: removed by the final sweep, not by the tests' own teardown",
@@ -98,8 +102,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"labkit resources of other runs, not this one's: {len(before)} there before it, "
             f"{len(others)} appeared meanwhile"
         )
-    if left or (strict and (swept or end.errors)):
+    if left or (strict and (swept or end.errors or skipped)):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _skips_ci_does_not_allow(reporter: Any) -> list[str]:
+    stats = getattr(reporter, "stats", {}) if reporter is not None else {}
+    return [
+        f"{report.nodeid}: {summary.skip_reason(report)}"
+        for report in stats.get("skipped", ())
+        if summary.skip_group(summary.skip_reason(report)) not in HOST_LIMITS
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from tests.engine.conftest import BUSYBOX_REF, ensure_busybox
 from tests.inner import REPO, run_pytest
-from tests.outcomes import cannot_run
+from tests.outcomes import NO_REGISTRY, cannot_run
 from toolkit.errors import EngineUnavailable
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import connect, resolve_engine
@@ -107,3 +107,34 @@ def test_an_engine_the_check_cannot_list_fails_under_ci(docker: Runtime, tmp_pat
     assert code == 1, output
     assert "the leftover check could not look" in output
     assert "`podman ps -a` failed: Error: cannot connect to Podman" in output
+
+
+SKIPPING = """
+import pytest
+
+from tests.outcomes import NO_REGISTRY, host_limit
+
+
+def test_skips_as_tests_once_did():
+    pytest.skip("the base image is not there")
+
+
+def test_hits_a_host_limit():
+    host_limit(NO_REGISTRY, "docker pull x: no such host")
+"""
+
+
+def test_under_ci_only_a_host_limit_may_skip(tmp_path: Path) -> None:
+    test = tmp_path / "test_skipping.py"
+    test.write_text(SKIPPING)
+    args = ["-p", "tests.conftest", "--rootdir", str(tmp_path), str(test)]
+    result = run_pytest(args, env={"CI": "true", "PYTHONPATH": str(REPO)}, cwd=tmp_path)
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "SKIPPED UNDER CI" in output
+    assert "test_skipping.py::test_skips_as_tests_once_did: Skipped: the base image is not there" in output
+    assert "test_hits_a_host_limit:" not in output
+    assert f"     1  {NO_REGISTRY} (a limit of this host) [no engine 1]" in output
+    assert output.splitlines()[-1].startswith("2 skipped in"), output  # pytest's line stays last
+    result = run_pytest(args, env={"PYTHONPATH": str(REPO)}, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
