@@ -16,7 +16,7 @@ from toolkit.stack.model import Check, Exercise, Network, Service, ServiceNetwor
 from toolkit.testing import plugin
 from toolkit.testing.containers import listening_ports
 from toolkit.testing.engines import NO_ENGINE, engines_for, in_ci, parse_request
-from toolkit.testing.run import LabRun
+from toolkit.testing.run import LabRun, RunOutcome
 
 DOCKER = EngineChoice("docker", "/var/run/docker.sock", "detected")
 PODMAN = EngineChoice("podman", "/run/podman/podman.sock", "detected")
@@ -177,3 +177,20 @@ def test_a_subnet_the_host_routes_is_a_clash(tmp_path: Path) -> None:
     labels = {"io.labkit.project": "p", "io.labkit.network": "lan"}
     fake.create_network(NetworkSpec("p-lan", subnet="10.60.1.0/24", labels=labels))
     assert renumber_if_clashing(fake, lab_stack(), "p", routes=table) == lab_stack()
+
+
+def test_a_workers_run_outcome_travels_as_plain_data() -> None:
+    from toolkit.stack.gc import GcReport, Resource
+
+    run = LabRun(run_id="abcdef123456", owner="host:42")
+    left = Resource(
+        "container", "box-abcdef-1", "box-abcdef-1", "host:42", "abcdef123456", "remove", "selected"
+    )
+    stuck = Resource("network", "box-abcdef-1-lan", "box-abcdef-1", "host:42", "abcdef123456", "remove", "x")
+    sweep = GcReport("podman", False, (left, stuck), removed=(left,), failed=((stuck, "in use"),))
+    outcome = RunOutcome.of(run, [sweep])
+    assert outcome.swept == ("podman container box-abcdef-1",)
+    assert outcome.failed == ("podman network box-abcdef-1-lan: in use",)
+    sent = outcome.to_dict()
+    assert all(isinstance(value, (str, list)) for value in sent.values())
+    assert RunOutcome.from_dict(sent) == outcome
