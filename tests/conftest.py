@@ -1,8 +1,9 @@
 """Suite-wide rules, for one process or a pytest-xdist run alike:
 
 - the run has a token (tests/this_run.py) that names what its tests create;
-- each engine test is tagged with its engine: the summary counts per engine, and under
-  pytest-xdist (`--dist loadgroup`) each engine's tests run in one worker, side by side;
+- each engine test is tagged with its engine, for the summary's counts per engine; under
+  pytest-xdist (`--dist loadgroup`) each engine's tests run in one worker, side by side
+  (tests/scheduling.py);
 - the run ends proving that nothing it created is left: no container, network or volume
   labelled io.labkit.* and no image carrying its token or its plugin run labels. Under CI a
   resource the plugin's final sweep had to remove (a fixture's leak) fails too, and so does an
@@ -43,17 +44,22 @@ def pytest_configure_node(node: Any) -> None:
     node.workerinput[TOKEN_KEY] = this_run.token()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    grouping = config.pluginmanager.hasplugin("xdist")
     for item in items:
         params = getattr(item, "callspec", None)
         engine = next((params.params[p] for p in ENGINE_PARAMETERS if params and p in params.params), None)
-        if engine is None:
-            continue
-        item.user_properties.append((summary.ENGINE_PROPERTY, str(engine)))
-        if grouping:
-            item.add_marker(pytest.mark.xdist_group(str(engine)))
+        if engine is not None:
+            item.user_properties.append((summary.ENGINE_PROPERTY, str(engine)))
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """pytest-xdist with `--dist loadgroup`: one worker per engine, modules kept together."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from tests.scheduling import EngineScheduling
+
+    return EngineScheduling(config, log)
 
 
 def pytest_report_header(config: pytest.Config) -> str:

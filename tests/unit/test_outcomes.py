@@ -100,3 +100,16 @@ def test_the_summary_counts_per_engine_and_groups_skips() -> None:
         f"     3  {NO_REGISTRY} (a limit of this host) [docker 1, podman 2]",
         "     1  podman does not answer [docker 1]",
     ]
+
+
+def test_the_scheduler_groups_by_engine_then_by_module() -> None:
+    from tests.scheduling import scope_of
+
+    assert scope_of("tests/engine/test_x.py::test_a[docker]") == "docker"
+    assert scope_of("tests/engine/test_x.py::test_b[podman-web]") == "podman"
+    assert scope_of("tests/engine/test_x.py::test_c[3-docker]") == "docker"
+    assert (
+        scope_of("tests/bad_input/test_bad_input.py::test_cli[001-dockerfile]")
+        == "tests/bad_input/test_bad_input.py"
+    )
+    assert scope_of("tests/unit/test_y.py::test_d") == "tests/unit/test_y.py"
