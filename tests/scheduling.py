@@ -17,7 +17,8 @@ import re
 
 from xdist.scheduler import LoadGroupScheduling
 
-ENGINE_ID = re.compile(r"\[(?:[^\]]*-)?(docker|podman)(?:-[^\]]*)?\]$")
+# The fake's flavours (`fake-docker`) run in memory: they are scheduled as engine-free tests.
+ENGINE_ID = re.compile(r"\[(?:[^\]]*-)?(?<!fake-)(docker|podman)(?:-[^\]]*)?\]$")
 
 
 def scope_of(nodeid: str) -> str:

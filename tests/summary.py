@@ -10,7 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from tests.outcomes import HOST_LIMITS, skip_group
+from tests.outcomes import HOST_LIMITS, NEEDS_ENGINE, skip_group
 
 ENGINE_PROPERTY = "labkit_engine"
 NO_ENGINE = "no engine"
@@ -50,7 +50,12 @@ def skip_groups(stats: Mapping[str, Sequence[Any]]) -> dict[str, Counter[str]]:
 
 
 def engines_tested(counts: Mapping[str, Counter[str]]) -> list[str]:
-    return sorted(engine for engine, outcome in counts.items() if engine != NO_ENGINE and outcome["passed"])
+    """Real engines with a passing test (the in-memory fake's flavours are not engines)."""
+    return sorted(
+        engine
+        for engine, outcome in counts.items()
+        if engine != NO_ENGINE and not engine.startswith("fake-") and outcome["passed"]
+    )
 
 
 def _outcomes(counter: Counter[str]) -> str:
@@ -72,5 +77,6 @@ def lines(stats: Mapping[str, Sequence[Any]]) -> list[str]:
         for group, engines in groups.items():
             where = ", ".join(f"{engine} {count}" for engine, count in sorted(engines.items()))
             limit = " (a limit of this host)" if group in HOST_LIMITS else ""
+            limit = " (by design)" if group == NEEDS_ENGINE else limit
             out.append(f"  {sum(engines.values()):>4}  {group}{limit} [{where}]")
     return out

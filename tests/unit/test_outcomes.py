@@ -113,3 +113,4 @@ def test_the_scheduler_groups_by_engine_then_by_module() -> None:
         == "tests/bad_input/test_bad_input.py"
     )
     assert scope_of("tests/unit/test_y.py::test_d") == "tests/unit/test_y.py"
+    assert scope_of("tests/engine/test_contract.py::test_e[fake-docker]") == "tests/engine/test_contract.py"
