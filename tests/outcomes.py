@@ -18,7 +18,9 @@ from toolkit.testing.engines import in_ci
 # Host limits a CI machine may have; a skip under one of these names is never a failure.
 NO_REGISTRY = "dnf family not built: no registry"
 BOUNDING_SET = "Docker privileged not run: the host's capability bounding set is incomplete"
-HOST_LIMITS = (NO_REGISTRY, BOUNDING_SET)
+# tests/kube's case on a real cluster: CI machines have none.
+NO_CLUSTER = "KUBECONFIG does not point at a cluster"
+HOST_LIMITS = (NO_REGISTRY, BOUNDING_SET, NO_CLUSTER)
 # Skips by design, not by circumstance: a contract case the in-memory fake cannot run.
 NEEDS_ENGINE = "needs a real engine"
 CI_ALLOWED = (*HOST_LIMITS, NEEDS_ENGINE)
@@ -28,6 +30,7 @@ __all__ = [
     "CI_ALLOWED",
     "HOST_LIMITS",
     "NEEDS_ENGINE",
+    "NO_CLUSTER",
     "NO_REGISTRY",
     "cannot_run",
     "host_limit",
