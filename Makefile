@@ -25,8 +25,12 @@ venv: $(STAMP)
 demo: engines venv
 	bash scripts/demo
 
+# Each engine's tests in a worker of their own (tests/scheduling.py), side by side; the third
+# worker takes the engine-free tests.
+TEST_WORKERS ?= 3
+
 test: engines test-tools venv lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 unit: venv
 	$(PY) -m pytest tests/unit

@@ -55,11 +55,18 @@ def test_hostile_files_are_refused_in_bounded_memory(name: str, tmp_path: Path) 
     assert peak < MEMORY_LIMIT, f"{name}: peak {peak / 1024 / 1024:.1f} MiB"
 
 
-def _cli_available() -> bool:
-    if not LABKIT.is_file():
-        return False
-    result = subprocess.run([str(LABKIT), "validate", "--help"], capture_output=True, timeout=60, check=False)
-    return result.returncode == 0
+def _cli_works() -> None:
+    """Fail (never skip) when the CLI under test cannot even show validate's help: a broken
+    `labkit validate` must fail the suite, not excuse its cases."""
+    try:
+        result = subprocess.run(
+            [str(LABKIT), "validate", "--help"], capture_output=True, text=True, timeout=60, check=False
+        )
+    except OSError as exc:
+        pytest.fail(f"the CLI under test {LABKIT} cannot run: {exc}", pytrace=False)
+    if result.returncode != 0:
+        said = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["nothing"]
+        pytest.fail(f"`{LABKIT} validate --help` exits {result.returncode}: {said[0]}", pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -67,8 +74,7 @@ def cli_results(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, tuple[Case, subprocess.CompletedProcess[str]]]:
     """`labkit validate` over every case, a few at a time (each run starts a Python)."""
-    if not _cli_available():
-        pytest.skip("`labkit validate --help` does not work yet")
+    _cli_works()
     workspace = tmp_path_factory.mktemp("bad-input-cli")
     env = {**_environ(workspace), "COLUMNS": "80", "NO_COLOR": "1"}
 
@@ -89,13 +95,15 @@ def cli_results(
         return dict(pool.map(run, NAMES))
 
 
+# The first case's setup runs all of them (a Python process each): on a loaded machine that is
+# minutes, more than the suite's per-test guard against hangs allows a single test.
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("name", NAMES)
 def test_cli_validate_prints_one_line_and_exits_2(
     name: str, cli_results: dict[str, tuple[Case, subprocess.CompletedProcess[str]]]
 ) -> None:
     case, result = cli_results[name]
     assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert case.expected() in lines[0]
+    assert result.stderr.splitlines() == [f"error: {case.expected()}"]
+    assert result.stdout == ""
     assert result.returncode == 2

@@ -8,17 +8,19 @@ case that needs a real process says so with `@needs_engine("why")` and skips on 
 
 from __future__ import annotations
 
+import fcntl
 import io
 import os
 import subprocess
 import tarfile
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import this_run
 from toolkit.errors import EngineUnavailable
+from toolkit.images.bootstrap import bootstrap_image, cache_dir
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.select import connect, resolve_engine
@@ -26,6 +28,7 @@ from toolkit.runtime.specs import EngineName
 
 BUSYBOX_REF = "labkit-test/busybox:latest"
 BUSYBOX_BINARY = Path("/bin/busybox")
+DEBIAN = "debian:bookworm"  # the course's default base
 
 
 # The fake's flavours: each behaves as that engine does through labkit's adapter.
@@ -108,11 +111,10 @@ def busybox_rootfs_tar(path: Path) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The reference of a tiny local image (busybox), imported once per engine and kept."""
+def ensure_busybox(runtime: Runtime, folder: Path) -> str:
+    """Import the tiny busybox image into this engine unless it is there; returns its ref."""
     if not runtime.image_exists(BUSYBOX_REF):
-        tar = busybox_rootfs_tar(tmp_path_factory.mktemp("busybox") / "rootfs.tar")
+        tar = busybox_rootfs_tar(folder / "rootfs.tar")
         runtime.import_rootfs(
             tar,
             BUSYBOX_REF,
@@ -122,10 +124,37 @@ def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) ->
     return BUSYBOX_REF
 
 
+@pytest.fixture(scope="session")
+def busybox_image(runtime: Runtime, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The reference of a tiny local image (busybox), imported once per engine and kept."""
+    return ensure_busybox(runtime, tmp_path_factory.mktemp("busybox"))
+
+
+def bootstrapped_base(runtime: Runtime, alias: str = DEBIAN) -> str:
+    """The course base `alias` on this engine, made offline once per machine; returns its ref.
+
+    Tests that need the base get it from here instead of skipping when an earlier test did not
+    make it, so any subset of the suite runs them. A lock keeps two test processes (an engine
+    each) from running debootstrap side by side: the second reuses the first one's tarball.
+    """
+    lock = cache_dir() / "rootfs" / f".{alias.replace(':', '-')}.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        return bootstrap_image(runtime, alias).ref
+
+
+@pytest.fixture(scope="session")
+def debian_base(runtime: Runtime) -> str:
+    """debian:bookworm on this engine, debootstrapped once per machine (cached tarball)."""
+    return bootstrapped_base(runtime)
+
+
 @pytest.fixture
 def unique_name() -> str:
-    """A short name no other test uses, for resources this test creates."""
-    return f"lkt-{uuid.uuid4().hex[:8]}"
+    """A short name no other test uses, for resources this test creates; it carries the run's
+    token, so the leftover check knows what this run made."""
+    return this_run.unique()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from typing import TypeVar
 
 import pytest
 
+from tests import this_run
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack.operations import down
 
@@ -59,8 +60,8 @@ def netlab(runtime: Runtime) -> str:
 @pytest.fixture
 def projects(runtime: Runtime) -> Iterator[list[str]]:
     """Names for a class, unique to this test; whatever the test does, they go down."""
-    tag = uuid.uuid4().hex[:6]
-    names = [f"cls{tag}-{index}" for index in range(1, CLASS_SIZE + 1)]
+    tag = this_run.unique("cls")
+    names = [f"{tag}-{index}" for index in range(1, CLASS_SIZE + 1)]
     yield names
     for name in names:
         down(runtime, name, volumes=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.conftest import busybox_image, runtime, test_labels, unique_name  # noqa: F401
+from tests.engine.conftest import busybox_image, debian_base, runtime, test_labels, unique_name  # noqa: F401
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
 from toolkit.stack.operations import down

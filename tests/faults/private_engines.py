@@ -165,5 +165,8 @@ def available(name: EngineName) -> str | None:
     if shutil.which(binary) is None:
         return f"{binary} is not installed"
     if name == "docker" and shutil.which("ip") is None:
-        return "the ip command (iproute2) is missing: the private dockerd needs a bridge of its own"
+        return (
+            "the ip command (iproute2) is missing: the private dockerd needs a bridge of its own; "
+            "scripts/provision-engines installs it"
+        )
     return None

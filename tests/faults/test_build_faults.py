@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import this_run
 from toolkit.errors import ImageNotFound, ToolkitError
 from toolkit.images import BuildEvent, CourseBuilder, load_catalog
 from toolkit.images.bootstrap import BOOTSTRAPPED_LABEL
@@ -32,11 +33,10 @@ BASE = get_base("debian:bookworm")
 
 
 @pytest.fixture
-def image_name(runtime: Runtime) -> Iterator[str]:
-    """A course image name no one else uses; its tag is removed after the test."""
-    if not runtime.image_exists(BASE.ref):
-        pytest.skip(f"the course base {BASE.ref} is not on {runtime.name}: labkit images bootstrap")
-    name = f"lkt-{uuid.uuid4().hex[:8]}"
+def image_name(runtime: Runtime, debian_base: str) -> Iterator[str]:
+    """A course image name no one else uses, on the course base; its tag is removed after the test."""
+    assert debian_base == BASE.ref
+    name = this_run.unique()
     cache_before = step_cache(runtime)
     yield name
     with suppress(ImageNotFound):
@@ -106,7 +106,7 @@ def test_ctrl_c_during_a_library_build_abandons_it(
 ) -> None:
     """In-process, the builder returns at once on Ctrl-C; the abandoned build runs to its end
     in the background and its image is removed again."""
-    name = f"lkt-{uuid.uuid4().hex[:8]}"
+    name = this_run.unique()
     namespace = f"labkit-test-{name}"
     run = "RUN for i in 1 2 3 4 5 6; do echo tick; sleep 0.5; done\n"
     folder = images_dir(tmp_path, name, f"FROM labkit/os\n{run}")

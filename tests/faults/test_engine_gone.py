@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.engine.test_stack_fixtures import make_stack, on_lan, service, test_subnet
+from tests.outcomes import cannot_run
 from toolkit.errors import EngineUnavailable
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
@@ -45,7 +46,7 @@ def private(runtime: Runtime, busybox_image: str, tmp_path: Path) -> Iterator[Pr
     """A running engine of the same kind as `runtime`, with the busybox image."""
     reason = available(runtime.name)  # type: ignore[arg-type]
     if reason:
-        pytest.skip(f"no private {runtime.name}: {reason}")
+        cannot_run(f"no private {runtime.name}: {reason}")
     with PrivateEngine(runtime.name) as engine:  # type: ignore[arg-type]
         engine.start()
         if runtime.name == "docker":  # its own image store; Podman's private service shares storage

@@ -24,11 +24,18 @@ def test_version() -> None:
 
 
 def test_unknown_engine_is_one_line_and_exit_2() -> None:
-    result = run_labkit("engine", "--json", "--help")
-    assert result.returncode == 0
+    result = run_labkit("ps", "--engine", "bogus")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == "error: unknown engine 'bogus' in --engine: choose one of docker, podman\n"
+
+
+def test_unknown_option_is_a_usage_error_without_traceback() -> None:
     result = run_labkit("doctor", "--bogus")
     assert result.returncode == 2
+    assert result.stdout == ""
     assert "Traceback" not in result.stderr
+    assert "No such option: --bogus" in result.stderr
 
 
 def test_version_does_not_import_engine_sdks() -> None:

@@ -1,8 +1,9 @@
 """Which engines a test runs on: `--lab-engine`, a `lab_engines` marker, or the default.
 
 The default is what the CLI would pick (LABKIT_ENGINE, then the first engine that answers);
-`all` means every engine that answers. An engine asked for by name that does not answer
-skips its tests, or fails them when CI=true: CI must prove what it claims to test.
+`all` means every engine that answers, and with CI=true every engine labkit supports, answering
+or not. An engine asked for that does not answer skips its tests, or fails them when CI=true:
+CI must prove what it claims to test.
 """
 
 from __future__ import annotations
@@ -45,12 +46,16 @@ def engines_for(
     *,
     answering: Callable[[], list[EngineChoice]] = available_engines,
     default: Callable[[], EngineChoice] = lambda: resolve_engine(None),
+    ci: bool | None = None,
 ) -> list[str]:
     """The engine names to parametrize a test with.
 
     Args:
         requested: parsed names (see parse_request), or None for the default engine.
+        ci: whether this is a CI run (default: from CI); there `all` names every engine, so
+            one that does not answer fails its tests instead of having none.
     """
+    ci = in_ci() if ci is None else ci
     if requested is None:
         try:
             return [default().name]
@@ -59,7 +64,7 @@ def engines_for(
     names: list[str] = []
     for name in requested:
         if name == ALL:
-            names += [choice.name for choice in answering()]
+            names += list(ENGINE_NAMES) if ci else [choice.name for choice in answering()]
         else:
             names.append(name)
     names = list(dict.fromkeys(names))

@@ -5,7 +5,8 @@ Fixtures:
     lab_engine         the engine a test runs on (a Runtime). `--lab-engine docker|podman|all`
                        or a `@pytest.mark.lab_engines("all")` marker chooses; by default
                        LABKIT_ENGINE, then the first engine that answers. With `all`, every
-                       test using an engine fixture runs once per engine that answers.
+                       test using an engine fixture runs once per engine that answers (with
+                       CI=true once per engine, and fails on one that does not answer).
     lab_image          lab_image("netlab", base="debian:bookworm") -> the built image's tag
     lab_stack          lab_stack("routing") or lab_stack(path) -> a running LabStack, down
                        after the test; lab_stack_module keeps one for the whole module
@@ -30,9 +31,8 @@ import pytest
 
 from toolkit.errors import EngineUnavailable, UsageError
 from toolkit.runtime.protocol import Runtime
-from toolkit.stack.gc import GcReport
 from toolkit.testing.engines import NO_ENGINE, engines_for, in_ci, parse_request
-from toolkit.testing.run import Engine, LabRun
+from toolkit.testing.run import Engine, LabRun, RunOutcome
 
 if TYPE_CHECKING:  # imported on use: loading the plugin must not import testcontainers
     from toolkit.testing.containers import ContainerFactory, LabContainer
@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # imported on use: loading the plugin must not import testcon
 RUN_KEY = pytest.StashKey[LabRun]()
 _ENGINES_KEY = pytest.StashKey[dict[tuple[str, ...] | None, list[str]]]()
 _SIGTERM_KEY = pytest.StashKey[Any]()
-_SWEPT_KEY = pytest.StashKey[list[GcReport]]()
+_OUTCOMES_KEY = pytest.StashKey[list[RunOutcome]]()  # this process's, and its xdist workers'
+_WORKER_OUTPUT = "labkit_run"
 
 
 # ---------------------------------------------------------------- hooks
@@ -53,8 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--lab-engine",
         metavar="ENGINE",
         default=None,
-        help="docker, podman or all (every engine that answers); default: $LABKIT_ENGINE, "
-        "then the first engine that answers. Overrides lab_engines markers.",
+        help="docker, podman or all (every engine that answers; with CI=true both, and one that "
+        "does not answer fails); default: $LABKIT_ENGINE, then the first engine that answers. "
+        "Overrides lab_engines markers.",
     )
     group.addoption(
         "--lab-course",
@@ -113,32 +115,48 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
     First among sessionfinish hooks, so checks for leftovers that run after it see a clean
     engine; fixture teardowns that run later find their resources gone, which they accept.
+    A pytest-xdist worker sends what it removed to the controlling process, which reports.
     """
-    run = session.config.stash.get(RUN_KEY, None)
-    if run is None:
-        return
-    session.config.stash[_SWEPT_KEY] = run.sweep()
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    config = session.config
     run = config.stash.get(RUN_KEY, None)
     if run is None:
         return
-    reaped = sum(len(report.removed) for report in run.reaped.values())
-    sweeps = config.stash.get(_SWEPT_KEY, [])
-    swept = sum(len(report.removed) for report in sweeps)
+    outcome = RunOutcome.of(run, run.sweep())
+    config.stash.setdefault(_OUTCOMES_KEY, []).append(outcome)
+    workeroutput = getattr(config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[_WORKER_OUTPUT] = outcome.to_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist: a worker ended; keep what its run cleaned up for the report."""
+    sent = getattr(node, "workeroutput", {}).get(_WORKER_OUTPUT)
+    if sent is not None:
+        node.config.stash.setdefault(_OUTCOMES_KEY, []).append(RunOutcome.from_dict(sent))
+
+
+def run_outcomes(config: pytest.Config) -> list[RunOutcome]:
+    """What this run (each of its processes under pytest-xdist) reaped and swept."""
+    found: list[RunOutcome] = config.stash.get(_OUTCOMES_KEY, [])
+    return list(found)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    outcomes = run_outcomes(config)
+    reaped = sum(len(outcome.reaped) for outcome in outcomes)
+    swept = sum(len(outcome.swept) for outcome in outcomes)
     if reaped:
         terminalreporter.write_line(f"labkit: removed {reaped} resources left by earlier runs that died")
-    for engine, error in run.reap_errors.items():
-        terminalreporter.write_line(f"labkit: could not remove what dead runs left on {engine}: {error}")
+    for outcome in outcomes:
+        for error in outcome.reap_errors:
+            terminalreporter.write_line(f"labkit: could not remove what dead runs left on {error}")
     if swept:
         terminalreporter.write_line(f"labkit: removed {swept} resources this run's tests left behind")
-    for report in sweeps:
-        for resource, error in report.failed:
+    for outcome in outcomes:
+        for failure in outcome.failed:
             terminalreporter.write_line(
-                f"labkit: could not remove {resource.kind} {resource.name} on {report.engine}: {error}; "
-                "`labkit gc` will once this run is over",
-                red=True,
+                f"labkit: could not remove {failure}; `labkit gc` will once this run is over", red=True
             )
 
 
@@ -179,7 +197,8 @@ def _engine(config: pytest.Config, name: str) -> Engine:
     try:
         return config.stash[RUN_KEY].engine(name)
     except EngineUnavailable as exc:
-        _unavailable(f"{name} does not answer: {exc}")
+        reason = f"{name} does not answer: {exc}"
+    _unavailable(reason)  # outside the handler: the report shows the reason, not a chain
 
 
 # ---------------------------------------------------------------- fixtures

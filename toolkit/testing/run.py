@@ -14,8 +14,9 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from toolkit.errors import EngineUnavailable, ToolkitError
 from toolkit.runtime.protocol import Runtime
@@ -100,3 +101,46 @@ class LabRun:
             finally:
                 engine.runtime.close()
         return reports
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one test process's run cleaned up, in words: sent from pytest-xdist workers to
+    the controlling process, which reports for the whole run.
+
+    reaped: resources of earlier runs that died, removed on first use of an engine.
+    swept: resources this run's tests left behind, removed by the final sweep (a leak).
+    failed: resources the sweep could not remove, and why.
+    """
+
+    run_id: str
+    reaped: tuple[str, ...] = ()
+    reap_errors: tuple[str, ...] = ()
+    swept: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, run: LabRun, sweeps: Iterable[GcReport]) -> RunOutcome:
+        sweeps = list(sweeps)
+        return cls(
+            run.run_id,
+            reaped=tuple(_named(report, r) for report in run.reaped.values() for r in report.removed),
+            reap_errors=tuple(f"{engine}: {error}" for engine, error in run.reap_errors.items()),
+            swept=tuple(_named(report, r) for report in sweeps for r in report.removed),
+            failed=tuple(f"{_named(report, r)}: {error}" for report in sweeps for r, error in report.failed),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain lists and strings, as pytest-xdist carries between processes."""
+        return {"run_id": self.run_id, **{key: list(getattr(self, key)) for key in _LISTS}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> RunOutcome:
+        return cls(str(data["run_id"]), **{key: tuple(str(v) for v in data.get(key, ())) for key in _LISTS})
+
+
+_LISTS = ("reaped", "reap_errors", "swept", "failed")
+
+
+def _named(report: GcReport, resource: Any) -> str:
+    return f"{report.engine} {resource.kind} {resource.name}"

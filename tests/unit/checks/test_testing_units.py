@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network
 from pathlib import Path
 
 import pytest
 
-from toolkit.checks.project import renumber_if_clashing, stack_as_running, with_labels
+from toolkit.checks.project import host_routed_subnets, renumber_if_clashing, stack_as_running, with_labels
 from toolkit.errors import EngineUnavailable, UsageError
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.select import EngineChoice
@@ -15,7 +16,7 @@ from toolkit.stack.model import Check, Exercise, Network, Service, ServiceNetwor
 from toolkit.testing import plugin
 from toolkit.testing.containers import listening_ports
 from toolkit.testing.engines import NO_ENGINE, engines_for, in_ci, parse_request
-from toolkit.testing.run import LabRun
+from toolkit.testing.run import LabRun, RunOutcome
 
 DOCKER = EngineChoice("docker", "/var/run/docker.sock", "detected")
 PODMAN = EngineChoice("podman", "/run/podman/podman.sock", "detected")
@@ -33,18 +34,26 @@ def test_parse_request() -> None:
 
 def test_engines_for_each_request() -> None:
     both = lambda: [DOCKER, PODMAN]  # noqa: E731
-    assert engines_for(None, answering=both, default=lambda: PODMAN) == ["podman"]
-    assert engines_for(["all"], answering=both) == ["docker", "podman"]
-    assert engines_for(["all"], answering=lambda: [PODMAN]) == ["podman"]
-    assert engines_for(["podman", "all"], answering=both) == ["podman", "docker"]
+    assert engines_for(None, answering=both, default=lambda: PODMAN, ci=False) == ["podman"]
+    assert engines_for(["all"], answering=both, ci=False) == ["docker", "podman"]
+    assert engines_for(["all"], answering=lambda: [PODMAN], ci=False) == ["podman"]
+    assert engines_for(["podman", "all"], answering=both, ci=False) == ["podman", "docker"]
     # Asked for by name: kept even if it does not answer, so its tests skip (or fail in CI).
-    assert engines_for(["docker"], answering=lambda: []) == ["docker"]
-    assert engines_for(["all"], answering=lambda: []) == [NO_ENGINE]
+    assert engines_for(["docker"], answering=lambda: [], ci=False) == ["docker"]
+    assert engines_for(["all"], answering=lambda: [], ci=False) == [NO_ENGINE]
 
     def nothing() -> EngineChoice:
         raise EngineUnavailable("none")
 
-    assert engines_for(None, answering=both, default=nothing) == [NO_ENGINE]
+    assert engines_for(None, answering=both, default=nothing, ci=False) == [NO_ENGINE]
+
+
+def test_under_ci_all_is_every_engine_answering_or_not() -> None:
+    # Locally `all` is what answers; in CI an engine that does not answer still gets its
+    # tests, which then fail: a CI run cannot go green by testing one engine.
+    assert engines_for(["all"], answering=lambda: [DOCKER], ci=True) == ["docker", "podman"]
+    assert engines_for(["all"], answering=lambda: [], ci=True) == ["docker", "podman"]
+    assert engines_for(["podman", "all"], answering=lambda: [], ci=True) == ["podman", "docker"]
 
 
 def test_in_ci() -> None:
@@ -135,3 +144,53 @@ def test_stack_as_running_recovers_a_renumbered_projects_addresses() -> None:
     running = stack_as_running(fake, lab_stack(), "alice")
     assert running.exercise.checks[0].expect_output == r"10\.200\.7\.10"
     assert stack_as_running(fake, lab_stack(), "bob") == lab_stack()
+
+
+ROUTES = """\
+Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0
+br-1\t00013C0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0
+"""
+
+
+def test_host_routes_are_read_without_the_default(tmp_path: Path) -> None:
+    table = tmp_path / "route"
+    table.write_text(ROUTES)
+    assert host_routed_subnets(table) == {
+        "route on br-1 (10.60.1.0/24)": IPv4Network("10.60.1.0/24"),
+        "route on docker0 (172.17.0.0/16)": IPv4Network("172.17.0.0/16"),
+    }
+    assert host_routed_subnets(tmp_path / "missing") == {}
+
+
+def test_a_subnet_the_host_routes_is_a_clash(tmp_path: Path) -> None:
+    # The other engine's bridge (br-1 here) has 10.60.1.0/24: this engine does not list it,
+    # yet Podman would refuse it and Docker would route it twice.
+    table = tmp_path / "route"
+    table.write_text(ROUTES)
+    fake = FakeRuntime()
+    moved = renumber_if_clashing(fake, lab_stack(), "p", routes=table)
+    new_subnet = moved.networks["lan"].subnet
+    assert new_subnet is not None and not IPv4Network(new_subnet).overlaps(IPv4Network("10.60.1.0/24"))
+    # The project's own network is not a clash with itself.
+    labels = {"io.labkit.project": "p", "io.labkit.network": "lan"}
+    fake.create_network(NetworkSpec("p-lan", subnet="10.60.1.0/24", labels=labels))
+    assert renumber_if_clashing(fake, lab_stack(), "p", routes=table) == lab_stack()
+
+
+def test_a_workers_run_outcome_travels_as_plain_data() -> None:
+    from toolkit.stack.gc import GcReport, Resource
+
+    run = LabRun(run_id="abcdef123456", owner="host:42")
+    left = Resource(
+        "container", "box-abcdef-1", "box-abcdef-1", "host:42", "abcdef123456", "remove", "selected"
+    )
+    stuck = Resource("network", "box-abcdef-1-lan", "box-abcdef-1", "host:42", "abcdef123456", "remove", "x")
+    sweep = GcReport("podman", False, (left, stuck), removed=(left,), failed=((stuck, "in use"),))
+    outcome = RunOutcome.of(run, [sweep])
+    assert outcome.swept == ("podman container box-abcdef-1",)
+    assert outcome.failed == ("podman network box-abcdef-1-lan: in use",)
+    sent = outcome.to_dict()
+    assert all(isinstance(value, (str, list)) for value in sent.values())
+    assert RunOutcome.from_dict(sent) == outcome
