@@ -36,8 +36,14 @@ def _check_details(result: CheckResult) -> str:
 
 def _add_check(suite: ET.Element, classname: str, result: CheckResult, prefix: str = "") -> None:
     case = _case(suite, f"{classname}.{result.service}", prefix + result.name, result.duration)
-    if not result.passed:
-        _fail(case, result.reason, _check_details(result))
+    scored = {"points": result.points if result.graded else 0, "earned": result.earned}
+    properties = ET.SubElement(case, "properties")
+    for key, value in scored.items():
+        ET.SubElement(properties, "property", {"name": key, "value": str(value)})
+    if result.blocked_by:
+        ET.SubElement(case, "skipped", {"message": result.reason})
+    elif not result.passed:
+        _fail(case, result.reason, _check_details(result) + (f"\nhint: {result.hint}" if result.hint else ""))
 
 
 def _add_step(suite: ET.Element, classname: str, step: StepResult) -> None:
@@ -53,7 +59,7 @@ def _finish(suite: ET.Element) -> ET.Element:
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(sum(1 for case in cases if case.find("failure") is not None)))
     suite.set("errors", str(sum(1 for case in cases if case.find("error") is not None)))
-    suite.set("skipped", "0")
+    suite.set("skipped", str(sum(1 for case in cases if case.find("skipped") is not None)))
     return suite
 
 
@@ -61,7 +67,7 @@ def _document(suites: Iterable[ET.Element]) -> ET.ElementTree:
     root = ET.Element("testsuites", {"name": "labkit"})
     for suite in suites:
         root.append(_finish(suite))
-    for key in ("tests", "failures", "errors"):
+    for key in ("tests", "failures", "errors", "skipped"):
         root.set(key, str(sum(int(suite.get(key, "0")) for suite in root)))
     root.set("time", f"{sum(float(suite.get('time', '0')) for suite in root):.3f}")
     tree = ET.ElementTree(root)
@@ -76,8 +82,11 @@ def check_runs_to_junit(runs: Sequence[CheckRun], engine: str = "") -> ET.Elemen
         suite = ET.Element(
             "testsuite", {"name": f"labkit check {run.exercise}", "time": f"{run.duration:.3f}"}
         )
+        properties = ET.SubElement(suite, "properties")
         if engine:
-            ET.SubElement(ET.SubElement(suite, "properties"), "property", {"name": "engine", "value": engine})
+            ET.SubElement(properties, "property", {"name": "engine", "value": engine})
+        for key, value in (("project", run.project), ("score", run.score), ("max_score", run.max_score)):
+            ET.SubElement(properties, "property", {"name": key, "value": str(value)})
         for result in run.results:
             _add_check(suite, run.exercise, result)
         suites.append(suite)

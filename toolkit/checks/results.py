@@ -57,12 +57,22 @@ class CheckResult:
     timeout: float = 0.0
     error: str = ""  # why the command could not run at all (no container, engine refusal)
     graded: bool = True
+    points: int = 1
+    hint: str = ""
+    blocked_by: str = ""  # the failed prerequisite that kept this check from running
+
+    @property
+    def earned(self) -> int:
+        """The points this result scores: its points if it is graded and passed."""
+        return self.points if self.graded and self.passed else 0
 
     @property
     def reason(self) -> str:
         """Why the check failed, in a few words; empty when it passed."""
         if self.passed:
             return ""
+        if self.blocked_by:
+            return f"not run: requires {self.blocked_by!r}, which did not pass"
         if self.error:
             return self.error
         if self.timed_out:
@@ -82,6 +92,8 @@ class CheckResult:
     @property
     def actual(self) -> str:
         """What happened, as a table cell shows it."""
+        if self.blocked_by:
+            return "not run"
         if self.error:
             return self.error
         if self.timed_out:
@@ -109,6 +121,21 @@ class CheckRun:
     @property
     def failures(self) -> tuple[CheckResult, ...]:
         return tuple(result for result in self.results if not result.passed)
+
+    @property
+    def score(self) -> int:
+        """Points earned: the points of every graded check that passed."""
+        return sum(result.earned for result in self.results)
+
+    @property
+    def max_score(self) -> int:
+        """Points on offer: the points of every graded check."""
+        return sum(result.points for result in self.results if result.graded)
+
+    @property
+    def score_text(self) -> str:
+        """`7/10 points`."""
+        return f"{self.score}/{self.max_score} points"
 
 
 def output_matches(pattern: str | None, stdout: str) -> bool:
@@ -138,6 +165,8 @@ def judge(check: Check, result: ExecResult) -> CheckResult:
         timeout=check.timeout,
         error=error,
         graded=check.graded,
+        points=check.points,
+        hint=check.hint,
     )
 
 
@@ -155,11 +184,14 @@ def timed_out(check: Check, exc: ExecTimeout, duration: float) -> CheckResult:
         timed_out=True,
         timeout=check.timeout,
         graded=check.graded,
+        points=check.points,
+        hint=check.hint,
     )
 
 
-def not_run(check: Check, error: str, duration: float = 0.0) -> CheckResult:
-    """A check that could not run at all: a failure whose reason is `error`."""
+def not_run(check: Check, error: str, duration: float = 0.0, *, blocked_by: str = "") -> CheckResult:
+    """A check that could not run at all: a failure whose reason is `error`, or the failed
+    prerequisite `blocked_by` that kept it from running."""
     return CheckResult(
         name=check.name,
         service=check.service,
@@ -171,10 +203,15 @@ def not_run(check: Check, error: str, duration: float = 0.0) -> CheckResult:
         timeout=check.timeout,
         error=error,
         graded=check.graded,
+        points=check.points,
+        hint=check.hint,
+        blocked_by=blocked_by,
     )
 
 
 def summary(results: Sequence[CheckResult]) -> str:
     """`3 passed, 1 failed` style counts."""
-    failed = sum(1 for result in results if not result.passed)
-    return f"{len(results) - failed} passed, {failed} failed"
+    failed = sum(1 for result in results if not result.passed and not result.blocked_by)
+    blocked = sum(1 for result in results if result.blocked_by)
+    text = f"{len(results) - failed - blocked} passed, {failed} failed"
+    return text + (f", {blocked} not run" if blocked else "")

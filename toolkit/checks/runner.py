@@ -96,17 +96,60 @@ def run_checks(
     if containers is None:
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
-    results: list[CheckResult] = []
-    for result in _run_all(runtime, selected, containers, max_parallel):
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
+    found: dict[int, CheckResult] = {}
+    told = 0
+    for wave in _waves(selected):
+        ready: list[int] = []
+        for index in wave:
+            blocker = _failed_prerequisite(selected[index], selected, found)
+            if blocker is None:
+                ready.append(index)
+            else:
+                found[index] = not_run(selected[index], "", blocked_by=blocker)
+        ran = _run_all(runtime, [selected[i] for i in ready], containers, max_parallel)
+        for index, result in zip(ready, ran, strict=True):
+            found[index] = result
+        while told in found:  # in the file's order, as soon as every check above is known
+            if on_result is not None:
+                on_result(found[told])
+            told += 1
     return CheckRun(
         exercise=exercise,
         project=project,
-        results=tuple(results),
+        results=tuple(found[index] for index in range(len(selected))),
         duration=time.monotonic() - started,
     )
+
+
+def _waves(checks: Sequence[Check]) -> list[list[int]]:
+    """The checks' indexes grouped so that each runs after the checks it requires.
+
+    A check's prerequisites are written above it (the loader makes sure), so one pass gives
+    each its depth; checks of one depth run together. Without `requires` there is one wave.
+    """
+    depth: dict[str, int] = {}
+    waves: list[list[int]] = []
+    for index, check in enumerate(checks):
+        level = 1 + max((depth.get(name, -1) for name in check.requires), default=-1)
+        depth[check.name] = level
+        while len(waves) <= level:
+            waves.append([])
+        waves[level].append(index)
+    return waves
+
+
+def _failed_prerequisite(
+    check: Check, checks: Sequence[Check], found: Mapping[int, CheckResult]
+) -> str | None:
+    """The first prerequisite of `check` that did not pass, or None when all did."""
+    by_name = {result.name: result for result in found.values()}
+    for name in check.requires:
+        result = by_name.get(name)
+        if result is None and name not in {other.name for other in checks}:
+            continue  # a prerequisite left out of this run (a hand-picked subset): not a blocker
+        if result is None or not result.passed:
+            return name
+    return None
 
 
 def _run_all(

@@ -130,6 +130,9 @@ class Check:
     timeout: float = 10.0
     graded: bool = True  # graded checks must fail before the solution is applied
     user: str | None = None
+    points: int = 1  # what passing it is worth in the score (graded checks only)
+    hint: str = ""  # shown when it fails: a nudge, not the answer
+    requires: tuple[str, ...] = ()  # checks above it that must pass for it to run at all
 
 
 @dataclass(frozen=True)

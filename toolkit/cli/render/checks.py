@@ -26,8 +26,12 @@ def _detail(result: CheckResult) -> str:
     """Expected vs actual, then the first lines of output, for a failed check."""
     if result.passed:
         return ""
+    if result.blocked_by:
+        return escape(result.reason)
     lines = [f"expected {result.expected}; got {result.actual}"]
     lines += [f"  {line}" for line in result.output_head()]
+    if result.hint:
+        lines.append(f"hint: {result.hint}")
     return escape("\n".join(lines))
 
 
@@ -39,15 +43,24 @@ def check_table(run: CheckRun, *, title: str | None = None) -> Table:
         table.add_row(
             _name(result),
             escape(result.service),
-            PASS if result.passed else FAIL,
+            _verdict(result),
             _seconds(result.duration),
             _detail(result),
         )
     return table
 
 
+def _verdict(result: CheckResult) -> str:
+    if result.blocked_by:
+        return "[yellow]not run[/]"
+    return PASS if result.passed else FAIL
+
+
 def _name(result: CheckResult) -> str:
-    return escape(result.name) + ("" if result.graded else " [dim](ungraded)[/]")
+    if not result.graded:
+        return escape(result.name) + " [dim](ungraded)[/]"
+    worth = f" [dim]({result.points} points)[/]" if result.points != 1 else ""
+    return escape(result.name) + worth
 
 
 def before_table(run: CheckRun) -> Table:
@@ -85,6 +98,8 @@ def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
                 "project": run.project,
                 "engine": engine,
                 "passed": run.passed,
+                "score": run.score,
+                "max_score": run.max_score,
                 "duration": run.duration,
                 "checks": [_check_json(result) for result in run.results],
             }
@@ -93,7 +108,7 @@ def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
     console.print(check_table(run))
     colour = "green" if run.passed else "red"
     console.print(
-        f"[{colour}]{summary(run.results)}[/] in {_seconds(run.duration)} "
+        f"[{colour}]{summary(run.results)}[/], [bold]{run.score_text}[/] in {_seconds(run.duration)} "
         f"({escape(run.exercise)}, project {escape(run.project)}, {engine})"
     )
 

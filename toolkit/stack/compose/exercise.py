@@ -11,6 +11,9 @@
           expect_output: "1 received"        # a regex searched in stdout
           timeout: 10s                       # default 10s
           graded: true                       # default true
+          points: 2                          # default 1; the score counts graded checks
+          hint: look at the default route    # shown when the check fails
+          requires: [host1 is up]            # checks above it; not run while one fails
       solution:
         - service: host1
           run: ip route replace default via 10.10.1.1
@@ -85,9 +88,23 @@ def _checks(at: At) -> tuple[Check, ...]:
                 timeout=_timeout(fields["timeout"]) if "timeout" in fields else 10.0,
                 graded=boolean(fields["graded"]) if "graded" in fields else True,
                 user=nonempty_string(fields["user"]) if "user" in fields else None,
+                points=integer(fields["points"], minimum=0, maximum=1000) if "points" in fields else 1,
+                hint=string(fields["hint"]).strip() if "hint" in fields else "",
+                requires=_requires(fields["requires"], names, name) if "requires" in fields else (),
             )
         )
     return tuple(found)
+
+
+def _requires(at: At, above: dict[str, int], own: str) -> tuple[str, ...]:
+    """Prerequisites: checks written above this one, so that no chain of them can loop."""
+    names = string_list(at) if isinstance(at.node, SeqNode) else (nonempty_string(at),)
+    for name in names:
+        if name not in above or name == own:
+            close = difflib.get_close_matches(name, above, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            at.fail(f"requires {name!r}, which is not a check above this one{hint}")
+    return tuple(dict.fromkeys(names))
 
 
 def _step(at: At) -> SolutionStep:

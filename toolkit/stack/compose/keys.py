@@ -88,6 +88,6 @@ VOLUME = keys("a volume", "driver labels external", "name driver_opts")
 EXERCISE = keys("x-labkit", "title description allow checks solution")
 CHECK = keys(
     "a check",
-    "name service run expect_exit expect_output timeout graded user",
+    "name service run expect_exit expect_output timeout graded user points hint requires",
 )
 SOLUTION_STEP = keys("a solution step", "service run timeout user")
