@@ -18,6 +18,7 @@ from toolkit.errors import UsageError
 
 if TYPE_CHECKING:
     from toolkit.stack.model import Stack
+    from toolkit.stack.variants import Variant
 
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 COURSE_FOLDERS = ("compose", "images")
@@ -75,19 +76,41 @@ def load_exercise(
     environ: Mapping[str, str] | None = None,
     project: str | None = None,
     base: str | None = None,
+    student: str | None = None,
+    secret: bytes | None = None,
 ) -> Stack:
-    """Find and load an exercise: a folder name under `root` (default: the course's compose/),
-    or a path to a Compose file or its folder.
+    """Find and load an exercise (see load_exercise_variant, which also returns the values)."""
+    return load_exercise_variant(
+        target, root=root, environ=environ, project=project, base=base, student=student, secret=secret
+    )[0]
+
+
+def load_exercise_variant(
+    target: str | Path,
+    *,
+    root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    project: str | None = None,
+    base: str | None = None,
+    student: str | None = None,
+    secret: bytes | None = None,
+) -> tuple[Stack, Variant | None]:
+    """Find and load an exercise, with the student's values when a student is named.
+
+    The exercise is a folder name under `root` (default: the course's compose/), or a path to
+    a Compose file or its folder.
 
     Variables come from `environ` (default: the process environment); `base` (a base alias)
     sets LABKIT_BASE for interpolation; `project` names the project (see naming.project_name).
+    With `student` and the course `secret`, the exercise's parameters take that student's
+    values (stack/variants.py); without, their defaults in the file, whatever `environ` says.
 
     Raises UsageError when nothing matches (naming the exercises there), UsageError for an
     unknown base or a project name that leaves nothing, ConfigError for a bad Compose file.
     """
     # Imported here, not at the top: images/ asks this module only where the course is, and
     # must not pay for the loader's YAML machinery (or depend on stack/) to do so.
-    from toolkit.stack.compose.loader import load_stack
+    from toolkit.stack.variants import load_variant
 
     variables = dict(os.environ if environ is None else environ)
     if base:
@@ -95,7 +118,7 @@ def load_exercise(
 
         variables["LABKIT_BASE"] = get_base(base).tag
     path = find_compose_file(str(target), compose_root() if root is None else root)
-    return load_stack(path, environ=variables, project=project)
+    return load_variant(path, student, secret, environ=variables, project=project)
 
 
 def find_compose_file(exercise: str, root: Path) -> Path:

@@ -14,6 +14,7 @@ import typer
 
 from toolkit.cli import context
 from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOption
+from toolkit.cli.variant import StudentOption
 from toolkit.errors import ToolkitError, UsageError
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack.model import Stack
@@ -32,19 +33,10 @@ JunitOption = Annotated[
 
 
 def _load(exercise: str, *, base: str | None = None, project: str | None = None) -> Stack:
-    from toolkit.course import load_exercise
+    """Find and load an exercise's Compose file; `base` sets LABKIT_BASE for interpolation."""
+    from toolkit.cli import variant
 
-    return load_exercise(exercise, base=base, project=project)
-
-
-def _running(runtime: Runtime, exercise: str, project: str | None) -> tuple[Stack, str]:
-    """The exercise as its running project has it (its own subnets, if renumbered)."""
-    from toolkit.checks.project import stack_as_running
-    from toolkit.stack.orchestrator import resolve_project
-
-    stack = _load(exercise, project=project)
-    name = resolve_project(stack, project)
-    return stack_as_running(runtime, stack, name), name
+    return variant.load(exercise, base=base, project=project)
 
 
 KubeOption = Annotated[bool, typer.Option("--kube", help="Check the pods on a Kubernetes cluster.")]
@@ -63,6 +55,7 @@ KubeContextOption = Annotated[
 def check(
     exercise: ExerciseArgument,
     project: ProjectOption = None,
+    student: StudentOption = None,
     json: JsonOption = False,
     junit: JunitOption = None,
     engine: EngineOption = None,
@@ -76,6 +69,7 @@ def check(
     """
     from toolkit.checks.junit import check_runs_to_junit, write_junit
     from toolkit.checks.runner import run_checks
+    from toolkit.cli import variant
     from toolkit.cli.render import checks as render
 
     if kube or namespace or kube_context:
@@ -84,7 +78,7 @@ def check(
         check_on_cluster(exercise, project, namespace, kube_context, as_json=json, junit=junit)
         return
     runtime = context.open_engine(engine)
-    stack, name = _running(runtime, exercise, project)
+    stack, name = variant.running(runtime, exercise, project, student)
     run = run_checks(runtime, stack, name, exercise=exercise)
     render.check_run(run, engine=runtime.name, as_json=json)
     if junit is not None:
@@ -96,15 +90,17 @@ def check(
 def solve(
     exercise: ExerciseArgument,
     project: ProjectOption = None,
+    student: StudentOption = None,
     json: JsonOption = False,
     engine: EngineOption = None,
 ) -> None:
     """Apply the exercise's reference solution, step by step; stop at the first failing step."""
     from toolkit.checks.solve import apply_solution
+    from toolkit.cli import variant
     from toolkit.cli.render import checks as render
 
     runtime = context.open_engine(engine)
-    stack, name = _running(runtime, exercise, project)
+    stack, name = variant.running(runtime, exercise, project, student)
     total = len(stack.exercise.solution)
     report = apply_solution(
         runtime,

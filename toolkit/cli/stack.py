@@ -17,6 +17,7 @@ import typer
 from toolkit.cli import context
 from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOption
 from toolkit.cli.render import stack as render
+from toolkit.cli.variant import StudentOption
 from toolkit.errors import StackError, UsageError
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack.model import Stack
@@ -37,10 +38,14 @@ OptionalExercise = Annotated[
 INTERACTIVE_SHELL = "command -v bash >/dev/null 2>&1 && exec bash || exec sh"
 
 
-def _load(exercise: str, base: str | None = None, project: str | None = None) -> Stack:
-    from toolkit.course import load_exercise
+def _load(
+    exercise: str, base: str | None = None, project: str | None = None, student: str | None = None
+) -> Stack:
+    """Find and load an exercise's Compose file (a student's variant with `student`); `base`
+    sets LABKIT_BASE for interpolation."""
+    from toolkit.cli import variant
 
-    return load_exercise(exercise, base=base, project=project)
+    return variant.load(exercise, base=base, project=project, student=student)
 
 
 def _target(
@@ -80,6 +85,7 @@ def up(
     exercise: ExerciseArgument,
     base: BaseOption = None,
     project: ProjectOption = None,
+    student: StudentOption = None,
     timeout: Annotated[
         str, typer.Option("--timeout", help="How long to wait for services to be healthy.")
     ] = "120s",
@@ -113,10 +119,11 @@ def up(
     """Start an exercise: build missing images, create and start its services, wait for health."""
     from toolkit.stack import orchestrator
 
-    stack = _load(exercise, base, project)
+    stack = _load(exercise, base, project, student)
     seconds = _seconds(timeout)
     pool = _subnet_pool(renumber, subnet_pool)
     # Every check that needs no engine, once, before any engine is asked.
+    project = project or (stack.name if student else None)
     checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
     renumbering, runtime = _open_for_up(engine, pool)
     try:
@@ -132,7 +139,7 @@ def up(
     except StackError as exc:
         render.stack_failure(exc)
         raise
-    hint = f"labkit describe {exercise} -p {result.project}" if renumber else None
+    hint = f"labkit describe {exercise} -p {result.project}" if renumber or student else None
     render.up_result(result, describe_hint=hint)
 
 
@@ -312,6 +319,7 @@ def validate(
 def describe(
     exercise: ExerciseArgument,
     project: ProjectOption = None,
+    student: StudentOption = None,
     json: JsonOption = False,
     engine: EngineOption = None,
 ) -> None:
@@ -320,11 +328,13 @@ def describe(
     A project brought up with --renumber is shown with its own subnets and addresses; a
     project that is not up, with the exercise's declared ones.
     """
+    from toolkit.cli import variant
     from toolkit.errors import EngineUnavailable
     from toolkit.stack.describe import describe_project
+    from toolkit.stack.orchestrator import resolve_project
 
-    stack, name = _target(exercise, project)
-    assert stack is not None and name is not None
+    stack, values = variant.load_with_values(exercise, project=project, student=student)
+    name = resolve_project(stack, project or (stack.name if student else None))
     runtime: Runtime | None
     try:
         runtime = context.open_engine(engine)
@@ -332,7 +342,13 @@ def describe(
         if engine:
             raise
         runtime = None  # no engine: nothing is up, the declared addresses are the project's
-    render.description(describe_project(runtime, stack, name), as_json=json)
+    if runtime is not None and student is None and stack.exercise.parameters:
+        owner = variant.student_of(runtime, name)
+        if owner is not None:
+            student = owner
+            stack, values = variant.load_with_values(exercise, project=name, student=owner)
+    described = describe_project(runtime, stack, name, student=student, values=values)
+    render.description(described, as_json=json)
 
 
 def register(root: typer.Typer) -> None:

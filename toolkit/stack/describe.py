@@ -8,6 +8,7 @@ networks have there; a project that is not up is described with the declared add
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from toolkit.runtime.protocol import Runtime
@@ -52,17 +53,27 @@ class ExerciseDescription:
     engine: str | None = None  # the engine asked about the project; None: none was
     up: bool | None = None  # whether the project has containers there; None: not known
     renumbered: bool = False  # its networks have other subnets than the declared ones
+    student: str | None = None  # whose variant this is, when the exercise has parameters
+    values: tuple[tuple[str, str], ...] = ()  # that student's parameter values, renumbered too
 
 
-def describe_project(runtime: Runtime | None, stack: Stack, project: str) -> ExerciseDescription:
+def describe_project(
+    runtime: Runtime | None,
+    stack: Stack,
+    project: str,
+    *,
+    student: str | None = None,
+    values: Mapping[str, str] | None = None,
+) -> ExerciseDescription:
     """Describe the exercise as `project` has it on `runtime` (declared, when runtime is None).
 
     Raises:
         UsageError: a network of the project has another size than the exercise declares.
     """
     named = replace(stack, name=project)
+    values = values or {}
     if runtime is None:
-        return describe_exercise(named)
+        return replace(describe_exercise(named), student=student, values=tuple(values.items()))
     selector = naming.project_selector(project)
     mapping = recover_mapping(named, project_subnets(runtime.list_networks(selector), project))
     containers = runtime.list_containers(naming.stack_container_selector(project))
@@ -71,6 +82,8 @@ def describe_project(runtime: Runtime | None, stack: Stack, project: str) -> Exe
         engine=runtime.name,
         up=bool(containers),
         renumbered=bool(mapping.subnets),
+        student=student,
+        values=tuple((name, mapping.map_address(value)) for name, value in values.items()),
     )
 
 
@@ -105,6 +118,10 @@ def format_description(description: ExerciseDescription) -> str:
     lines = [f"{title} ({_whose(description)})"]
     if description.description:
         lines += ["", description.description.rstrip()]
+    if description.values:
+        lines += ["", f"Your values (student {description.student}):"]
+        width = max(len(name) for name, _ in description.values)
+        lines += [f"  {name:<{width}}  {value}" for name, value in description.values]
     if description.networks:
         lines += ["", "Networks:"]
         width = max(len(network.name) for network in description.networks)

@@ -144,6 +144,26 @@ class SolutionStep:
 
 
 @dataclass(frozen=True)
+class Parameter:
+    """One of `x-labkit.parameters`: a value each student gets their own of.
+
+    Which fields apply depends on the generator: `address` (network, low..high host numbers),
+    `subnet` (within, prefix), `hostname` and `word` (text: a prefix), `port` and `number`
+    (low..high), `choice` (choices).
+    """
+
+    name: str  # the variable the file references as ${NAME:-default}
+    generator: str
+    network: str | None = None
+    low: int = 0
+    high: int = 0
+    within: str | None = None
+    prefix: int = 0
+    text: str = ""
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Exercise:
     """labkit's own data from the top-level `x-labkit` key."""
 
@@ -154,6 +174,7 @@ class Exercise:
     # Host-level access the exercise may ask for (e.g. "privileged", "host-network"): still
     # refused unless the user also passes --allow-privileged.
     allow: tuple[str, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
     x-labkit:
       title: Static IP and default gateway
       allow: [privileged]
+      parameters:                            # each student's own values (parameters.py)
+        HOST1_IP: {generator: address, network: lan, hosts: 100-199}
       checks:
         - name: host1 reaches host2          # unique
           service: host1
@@ -41,6 +43,7 @@ from toolkit.stack.compose.fields import (
     string_list,
 )
 from toolkit.stack.compose.keys import CHECK, EXERCISE, SOLUTION_STEP
+from toolkit.stack.compose.parameters import read_parameters
 from toolkit.stack.compose.yaml_source import Scalar, SeqNode
 from toolkit.stack.model import Check, Exercise, SolutionStep
 from toolkit.stack.safety import ALLOWABLE
@@ -61,6 +64,7 @@ def read_exercise(at: At) -> Exercise:
         checks=_checks(fields["checks"]) if "checks" in fields else (),
         solution=tuple(_step(item) for item in items(fields["solution"])) if "solution" in fields else (),
         allow=allow,
+        parameters=read_parameters(fields["parameters"]) if "parameters" in fields else (),
     )
 
 

@@ -22,6 +22,7 @@ from toolkit.stack.compose.fields import At, LoadContext, checked, entries, none
 from toolkit.stack.compose.file_objects import check_references, read_file_objects
 from toolkit.stack.compose.interpolate import TreeInterpolationError, interpolate_tree
 from toolkit.stack.compose.keys import TOP_LEVEL
+from toolkit.stack.compose.parameters import check_parameters
 from toolkit.stack.compose.services import read_service
 from toolkit.stack.compose.yaml_source import load_yaml
 from toolkit.stack.model import Exercise, Network, Service, Stack
@@ -48,7 +49,7 @@ def load_stack(
     """
     display = str(path)
     file = Path(os.path.abspath(path))
-    root = load_yaml(file, display)
+    root = raw = load_yaml(file, display)
     variables = _variables(file.parent, dict(os.environ if environ is None else environ))
     try:
         root = interpolate_tree(root, variables.get)
@@ -85,6 +86,7 @@ def load_stack(
     )
     validate_stack(stack, ctx)
     check_references(services, {"secrets": secrets, "configs": configs}, ctx)
+    check_parameters(stack, raw, ctx)
     return stack
 
 

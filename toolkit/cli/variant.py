@@ -1,0 +1,78 @@
+"""`--student ID`: the commands that load an exercise load that student's variant of it.
+
+`up --student` labels the project with the id; `check`, `solve` and `describe` of that
+project (by `--student` or by `-p`) read the label back and derive the same values.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from toolkit.runtime.protocol import Runtime
+from toolkit.stack.model import Stack
+
+StudentOption = Annotated[
+    str | None,
+    typer.Option(
+        "--student",
+        "-s",
+        help="A student's id: their own values of the exercise's parameters (project <exercise>-<id>).",
+        show_default=False,
+    ),
+]
+
+
+def load(
+    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+) -> Stack:
+    """Load an exercise, as `student` gets it when one is named; labelled with the student.
+
+    The project is `project`, else `<exercise>-<student>` for a student, else the exercise's.
+    """
+    return load_with_values(exercise, base=base, project=project, student=student)[0]
+
+
+def load_with_values(
+    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+) -> tuple[Stack, dict[str, str]]:
+    """`load`, and the student's parameter values (none without a student)."""
+    from toolkit.checks.project import with_labels
+    from toolkit.classroom.secret import course_secret
+    from toolkit.course import load_exercise, load_exercise_variant
+    from toolkit.stack.variants import LABEL_STUDENT, student_project
+
+    if student is None:
+        return load_exercise(exercise, base=base, project=project), {}
+    if project is None:
+        project = student_project(load_exercise(exercise, base=base).name, student)
+    stack, chosen = load_exercise_variant(
+        exercise, base=base, project=project, student=student, secret=course_secret()
+    )
+    return with_labels(stack, {LABEL_STUDENT: student}), dict(chosen.values) if chosen else {}
+
+
+def student_of(runtime: Runtime, project: str) -> str | None:
+    """The student a running project was brought up for, from its containers' label."""
+    from toolkit.stack.naming import stack_container_selector
+    from toolkit.stack.variants import LABEL_STUDENT
+
+    for info in runtime.list_containers(stack_container_selector(project)):
+        if info.labels.get(LABEL_STUDENT):
+            return info.labels[LABEL_STUDENT]
+    return None
+
+
+def running(runtime: Runtime, exercise: str, project: str | None, student: str | None) -> tuple[Stack, str]:
+    """The exercise as its running project has it: the student's values, its own subnets."""
+    from toolkit.checks.project import stack_as_running
+    from toolkit.stack.orchestrator import resolve_project
+
+    stack = load(exercise, project=project, student=student)
+    name = resolve_project(stack, project or (stack.name if student else None))
+    if student is None and stack.exercise.parameters:
+        owner = student_of(runtime, name)
+        if owner is not None:
+            stack = load(exercise, project=name, student=owner)
+    return stack_as_running(runtime, stack, name), name
