@@ -6,9 +6,10 @@ from pathlib import Path
 
 from toolkit.checks.junit import check_runs_to_junit
 from toolkit.checks.runner import run_checks
+from toolkit.runtime.specs import ExecResult
 from toolkit.stack.model import Check, Exercise, Stack
 
-from .fake import ExecFake, container, ok
+from .scripted import container, exec_calls, ok, scripted_engine
 
 
 def stack(*checks: Check) -> Stack:
@@ -19,14 +20,14 @@ def check(name: str, script: str, **more: object) -> Check:
     return Check(name=name, service="a", run=("/bin/sh", "-c", script), **more)  # type: ignore[arg-type]
 
 
-def answer(service: str, argv: tuple[str, ...]) -> object:
+def answer(service: str, argv: tuple[str, ...]) -> ExecResult:
     return ok("", code=0 if argv[-1] == "good" else 1)
 
 
 def test_score_counts_the_points_of_passed_graded_checks() -> None:
-    fake = ExecFake([container("p", "a")], answer)  # type: ignore[arg-type]
+    fake = scripted_engine([container("p", "a")], answer)
     run = run_checks(
-        fake,  # type: ignore[arg-type]
+        fake,
         stack(
             check("three", "good", points=3),
             check("two", "bad", points=2, hint="look at the route"),
@@ -41,10 +42,10 @@ def test_score_counts_the_points_of_passed_graded_checks() -> None:
 
 
 def test_a_check_whose_prerequisite_fails_is_not_run_and_names_it() -> None:
-    fake = ExecFake([container("p", "a")], answer)  # type: ignore[arg-type]
+    fake = scripted_engine([container("p", "a")], answer)
     told: list[str] = []
     run = run_checks(
-        fake,  # type: ignore[arg-type]
+        fake,
         stack(
             check("base", "bad"),
             check("ok", "good"),
@@ -64,15 +65,15 @@ def test_a_check_whose_prerequisite_fails_is_not_run_and_names_it() -> None:
         == [result.name for result in run.results]
         == ["base", "ok", "needs base", "needs ok", "needs needs base"]
     )
-    ran = [argv[-1] for _, argv, _, _ in fake.calls]
+    ran = [argv[-1] for _, argv, _, _ in exec_calls(fake)]
     assert len(ran) == 3  # the two blocked checks never reached the engine
     assert run.score_text == "3/6 points"
 
 
 def test_junit_carries_points_and_marks_blocked_checks_skipped() -> None:
-    fake = ExecFake([container("p", "a")], answer)  # type: ignore[arg-type]
+    fake = scripted_engine([container("p", "a")], answer)
     run = run_checks(
-        fake,  # type: ignore[arg-type]
+        fake,
         stack(check("base", "bad", points=2), check("next", "good", requires=("base",))),
         "p",
     )

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from toolkit.classroom.secret import SECRET_ENV, course_secret, ensure_secret_file
-from toolkit.classroom.variants import load_variant, student_project
 from toolkit.errors import UsageError
 from toolkit.stack.renumber import SubnetMapping, apply_renumbering
+from toolkit.stack.variants import load_variant, student_project
 
 SECRET = b"a course secret of some length"
 COMPOSE = """

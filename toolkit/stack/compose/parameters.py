@@ -12,7 +12,7 @@
 
 The file references a parameter as `${NAME:-default}`: Compose's own interpolation, so the file
 stays valid for `docker compose` with its defaults, and labkit puts a student's value there
-(`toolkit.classroom.variants`). Reading a parameter checks it alone; `check_parameters` then
+(`toolkit.stack.variants`). Reading a parameter checks it alone; `check_parameters` then
 checks it against the whole file: its network, its range against the network's fixed
 addresses and the other parameters, and every reference to it.
 """
