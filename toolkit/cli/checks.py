@@ -136,13 +136,23 @@ def test(
     exercises: ExercisesArgument = None,
     all_: Annotated[bool, typer.Option("--all", help="Self-test every exercise of the course.")] = False,
     base: BaseOption = None,
+    students: Annotated[
+        int,
+        typer.Option(
+            "--students",
+            min=0,
+            max=20,
+            help="Also self-test an exercise with parameters as this many students' variants.",
+        ),
+    ] = 2,
     junit: JunitOption = None,
     json: JsonOption = False,
     engine: EngineOption = None,
 ) -> None:
     """Self-test exercises: graded checks must fail before the solution, all pass after it.
 
-    Each exercise runs as project <exercise>-selftest, removed afterwards.
+    Each exercise runs as project <exercise>-selftest, removed afterwards; an exercise with
+    parameters runs with its defaults, then as each of a few students (their own values).
     """
     from toolkit.checks.junit import self_tests_to_junit, write_junit
     from toolkit.checks.selftest import Problem, SelfTestReport, self_test
@@ -156,7 +166,7 @@ def test(
     reports: list[SelfTestReport] = []
     for name in names:
         try:
-            stack = _load(name, base=base)
+            variants = _selftest_variants(name, base, students)
         except ToolkitError as exc:
             reports.append(
                 SelfTestReport(name, "", runtime.name, problems=(Problem("load", f"load: {exc}"),))
@@ -164,22 +174,49 @@ def test(
             if not json:
                 render.self_test(reports[-1])
             continue
-        report = self_test(
-            runtime,
-            stack,
-            exercise=name,
-            up=lambda rt, st, project: _selftest_up(rt, st, project, run_labels),
-            down=_selftest_down,
-            on_phase=None if json else render.phase,
-        )
-        reports.append(report)
-        if not json:
-            render.self_test(report)
+        for label, stack, project in variants:
+            report = self_test(
+                runtime,
+                stack,
+                exercise=label,
+                project=project,
+                up=lambda rt, st, project: _selftest_up(rt, st, project, run_labels),
+                down=_selftest_down,
+                on_phase=None if json else render.phase,
+            )
+            reports.append(report)
+            if not json:
+                render.self_test(report)
     render.self_test_summary(reports, as_json=json)
     if junit is not None:
         write_junit(self_tests_to_junit(reports), junit)
     if not all(report.passed for report in reports):
         raise typer.Exit(1)
+
+
+def _selftest_variants(name: str, base: str | None, students: int) -> list[tuple[str, Stack, str | None]]:
+    """(label, stack, project) of each variant to self-test: the file's defaults, then, for an
+    exercise with parameters, `students` students' own values (projects of their own)."""
+    import secrets
+
+    from toolkit.classroom.secret import course_secret
+    from toolkit.course import load_exercise
+    from toolkit.stack.naming import project_from_stack_name
+
+    stack = _load(name, base=base)
+    found: list[tuple[str, Stack, str | None]] = [(name, stack, None)]
+    if not stack.exercise.parameters or students == 0:
+        return found
+    try:
+        secret = course_secret()
+    except UsageError:
+        secret = secrets.token_bytes(32)  # any secret shows that every variant works
+    for number in range(1, students + 1):
+        student = f"selftest{number}"
+        variant = load_exercise(name, base=base, student=student, secret=secret)
+        project = f"{project_from_stack_name(stack.name)}-selftest-s{number}"
+        found.append((f"{name} (student {student})", variant, project))
+    return found
 
 
 def _run_labels() -> dict[str, str]:
