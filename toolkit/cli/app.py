@@ -50,6 +50,7 @@ _COMMAND_MODULES = (
     "images_push",
     "stack",
     "checks",
+    "classroom",
     "gc",
     "graph",
     "handout",
