@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 
+from toolkit.checks.probe import PROBE_USER, ensure_probes
 from toolkit.checks.results import CheckResult, CheckRun, judge, not_run, timed_out
 from toolkit.errors import EngineError, EngineUnavailable, ExecTimeout, UsageError
 from toolkit.runtime.protocol import Runtime
@@ -58,7 +59,8 @@ def run_check(runtime: Runtime, check: Check, container: ContainerInfo | None) -
         return not_run(check, f"service {check.service!r} has no running container")
     started = time.monotonic()
     try:
-        result = runtime.exec(container.id, check.run, user=check.user, timeout=check.timeout)
+        user = check.user or (PROBE_USER if check.probe is not None else None)
+        result = runtime.exec(container.id, check.run, user=user, timeout=check.timeout)
     except ExecTimeout as exc:
         return timed_out(check, exc, time.monotonic() - started)
     except EngineUnavailable:
@@ -96,6 +98,11 @@ def run_checks(
     if containers is None:
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
+    probed = {check.probe for check in selected if check.probe is not None}
+    if probed:
+        # Probe checks find their container under their own "service" name (probe-NETWORK).
+        probes = ensure_probes(runtime, stack, project, probed)
+        containers = {**containers, **{f"probe-{net}": info for net, info in probes.items()}}
     found: dict[int, CheckResult] = {}
     told = 0
     for wave in _waves(selected):

@@ -133,6 +133,7 @@ class Check:
     points: int = 1  # what passing it is worth in the score (graded checks only)
     hint: str = ""  # shown when it fails: a nudge, not the answer
     requires: tuple[str, ...] = ()  # checks above it that must pass for it to run at all
+    probe: str | None = None  # a network key: run from labkit's probe container there, not a service
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,7 @@ class Exercise:
     # refused unless the user also passes --allow-privileged.
     allow: tuple[str, ...] = ()
     parameters: tuple[Parameter, ...] = ()
+    probe_image: str | None = None  # the probe's image; None: that of a service on its network
 
 
 @dataclass(frozen=True)

@@ -133,17 +133,28 @@ def _no_cycles(stack: Stack, ctx: LoadContext) -> None:
 
 
 def _exercise_services(stack: Stack, ctx: LoadContext) -> None:
-    steps = [("checks", check.service) for check in stack.exercise.checks]
-    steps += [("solution", step.service) for step in stack.exercise.solution]
-    counters = {"checks": 0, "solution": 0}
-    for section, service in steps:
-        index = counters[section]
-        counters[section] += 1
+    for index, check in enumerate(stack.exercise.checks):
+        if check.probe is not None and check.probe not in stack.networks:
+            raise ctx.error(
+                f"check probes from network {check.probe!r}, which the top-level 'networks' does not "
+                "declare" + _did_you_mean(check.probe, stack.networks),
+                f"x-labkit.checks[{index}].probe",
+            )
+    places = [
+        (f"x-labkit.checks[{index}]", "check", check.service)
+        for index, check in enumerate(stack.exercise.checks)
+        if check.probe is None
+    ]
+    places += [
+        (f"x-labkit.solution[{index}]", "solution step", step.service)
+        for index, step in enumerate(stack.exercise.solution)
+    ]
+    for path, what, service in places:
         if service not in stack.services:
             raise ctx.error(
-                f"{'check' if section == 'checks' else 'solution step'} names service "
-                f"{service!r}, which is not a service of this file" + _did_you_mean(service, stack.services),
-                f"x-labkit.{section}[{index}].service",
+                f"{what} names service {service!r}, which is not a service of this file"
+                + _did_you_mean(service, stack.services),
+                f"{path}.service",
             )
 
 

@@ -7,7 +7,7 @@
         HOST1_IP: {generator: address, network: lan, hosts: 100-199}
       checks:
         - name: host1 reaches host2          # unique
-          service: host1
+          service: host1                     # or probe: NETWORK (labkit's probe container there)
           run: ping -c 1 -W 2 host2          # a string runs under /bin/sh -c; a list is argv
           expect_exit: 0                     # default 0
           expect_output: "1 received"        # a regex searched in stdout
@@ -65,6 +65,7 @@ def read_exercise(at: At) -> Exercise:
         solution=tuple(_step(item) for item in items(fields["solution"])) if "solution" in fields else (),
         allow=allow,
         parameters=read_parameters(fields["parameters"]) if "parameters" in fields else (),
+        probe_image=nonempty_string(fields["probe_image"]) if "probe_image" in fields else None,
     )
 
 
@@ -73,9 +74,12 @@ def _checks(at: At) -> tuple[Check, ...]:
     names: dict[str, int] = {}
     for item in items(at):
         fields = checked(item, CHECK)
-        for needed in ("name", "service", "run"):
+        for needed in ("name", "run"):
             if needed not in fields:
                 item.fail(f"a check needs '{needed}'")
+        if ("service" in fields) == ("probe" in fields):
+            item.fail("a check needs one of 'service' (run in it) or 'probe' (a network to probe from)")
+        probe = nonempty_string(fields["probe"]) if "probe" in fields else None
         name = nonempty_string(fields["name"])
         if name in names:
             fields["name"].fail(f"duplicate check name {name!r} (first at line {names[name]})")
@@ -83,8 +87,9 @@ def _checks(at: At) -> tuple[Check, ...]:
         found.append(
             Check(
                 name=name,
-                service=nonempty_string(fields["service"]),
+                service=nonempty_string(fields["service"]) if probe is None else f"probe-{probe}",
                 run=_run(fields["run"]),
+                probe=probe,
                 expect_exit=integer(fields["expect_exit"], minimum=0, maximum=255)
                 if "expect_exit" in fields
                 else 0,

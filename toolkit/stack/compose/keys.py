@@ -85,10 +85,10 @@ IPAM_CONFIG = keys("an ipam config", "subnet gateway", "ip_range aux_addresses")
 
 VOLUME = keys("a volume", "driver labels external", "name driver_opts")
 
-EXERCISE = keys("x-labkit", "title description allow parameters checks solution")
+EXERCISE = keys("x-labkit", "title description allow parameters probe_image checks solution")
 PARAMETER = keys("a parameter", "generator network hosts within prefix range choices")
 CHECK = keys(
     "a check",
-    "name service run expect_exit expect_output timeout graded user points hint requires",
+    "name service probe run expect_exit expect_output timeout graded user points hint requires",
 )
 SOLUTION_STEP = keys("a solution step", "service run timeout user")
