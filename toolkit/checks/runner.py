@@ -98,11 +98,6 @@ def run_checks(
     if containers is None:
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
-    probed = {check.probe for check in selected if check.probe is not None}
-    if probed:
-        # Probe checks find their container under their own "service" name (probe-NETWORK).
-        probes = ensure_probes(runtime, stack, project, probed)
-        containers = {**containers, **{f"probe-{net}": info for net, info in probes.items()}}
     found: dict[int, CheckResult] = {}
     told = 0
     for wave in _waves(selected):
@@ -113,6 +108,7 @@ def run_checks(
                 ready.append(index)
             else:
                 found[index] = not_run(selected[index], "", blocked_by=blocker)
+        containers = _with_probes(runtime, stack, project, [selected[i] for i in ready], containers)
         ran = _run_all(runtime, [selected[i] for i in ready], containers, max_parallel)
         for index, result in zip(ready, ran, strict=True):
             found[index] = result
@@ -126,6 +122,26 @@ def run_checks(
         results=tuple(found[index] for index in range(len(selected))),
         duration=time.monotonic() - started,
     )
+
+
+def _with_probes(
+    runtime: Runtime,
+    stack: Stack,
+    project: str,
+    checks: Sequence[Check],
+    containers: Mapping[str, ContainerInfo],
+) -> Mapping[str, ContainerInfo]:
+    """`containers`, plus the probe of each network a check about to run probes from.
+
+    A probe is made only when a check will run from it, not for checks whose prerequisite
+    failed; probe checks find it under their own service name, `probe-NETWORK`.
+    """
+    wanted = {check.probe for check in checks if check.probe is not None}
+    missing = {network for network in wanted if f"probe-{network}" not in containers}
+    if not missing:
+        return containers
+    probes = ensure_probes(runtime, stack, project, missing)
+    return {**containers, **{f"probe-{network}": info for network, info in probes.items()}}
 
 
 def _waves(checks: Sequence[Check]) -> list[list[int]]:
