@@ -45,6 +45,7 @@ bench: engines venv
 
 bench-class: engines venv
 	$(PY) -m bench.class_on_one_host
+	$(PY) -m bench.class_grading
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
