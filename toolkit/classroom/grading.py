@@ -31,7 +31,7 @@ from toolkit.stack.renumber import apply_renumbering, recover_mapping
 # Students brought up or checked at once. Each `up` already overlaps its own services, and each
 # check run its own checks: a few students at a time keep the engine busy without a queue.
 UP_PARALLEL = 4
-CHECK_PARALLEL = 6
+CHECK_PARALLEL = 10
 CHECKS_PER_STUDENT = 4
 
 StudentLoader = Callable[[Student], Stack]  # the student's variant, named as their project
@@ -138,9 +138,9 @@ def class_check(
     started = time.monotonic()
     containers = _containers_by_project(runtime.list_containers({naming.LABEL_PROJECT: None}, all=False))
     networks = runtime.list_networks({naming.LABEL_PROJECT: None})
-    variants = [(student, load(student)) for student in students]
 
-    def one(student: Student, stack: Stack) -> StudentGrade:
+    def one(student: Student, _: None) -> StudentGrade:
+        stack = load(student)  # here, on the worker: students' loads overlap their checks
         project = stack.name
         running = containers.get(project)
         if not running:
@@ -161,7 +161,7 @@ def class_check(
             return StudentGrade(student, project, "error", error=str(exc))
         return StudentGrade(student, project, "graded", run)
 
-    grades = _each(variants, one, parallel, None)
+    grades = _each([(student, None) for student in students], one, parallel, None)
     return Gradebook(exercise, runtime.name, tuple(checks), grades, time.monotonic() - started)
 
 

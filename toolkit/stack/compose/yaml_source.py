@@ -14,6 +14,7 @@ so nothing in the file can run code. On top of that this module:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,7 +73,13 @@ def load_yaml(path: Path, display: str) -> MapNode:
     `display` is how errors name the file. Raises ConfigError for anything that is not a
     single, well-formed YAML mapping within the limits above.
     """
-    text = _read_text(path, display)
+    return _parse(_read_text(path, display), display)
+
+
+# The tree is immutable, so one parse serves every load of the same text: a class loads one
+# exercise once per student (each with their own values), and parsing is most of a load.
+@functools.lru_cache(maxsize=16)
+def _parse(text: str, display: str) -> MapNode:
     if not text.strip():
         raise ConfigError("the file is empty: expected a Compose mapping", file=display, line=1)
     try:
