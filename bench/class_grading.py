@@ -4,8 +4,9 @@
 
 Per engine: `labkit class up` (every student's own variant, renumbered), `labkit class check`
 before anyone solved (every graded check must earn 0), every student's own solution applied,
-`labkit class check` again (every student must have full points), `labkit class down` (nothing
-may be left). Each command is one labkit process, timed and measured with wait4 (its own peak
+`labkit class check` again (every student must have full points; the first run makes the probe
+containers) and once more (as `class watch` refreshes), `labkit class down` (nothing may be
+left). Each command is one labkit process, timed and measured with wait4 (its own peak
 RSS). The machine's load average is recorded next to the figures: this host is shared. Figures
 are reported, never asserted. Writes bench/results/class-grading.json.
 """
@@ -111,6 +112,11 @@ def run(engine: str, exercise: str, count: int) -> Result:
             ]
             after = step(result, "class check (solved)", ["class", "check", exercise, *base, "--csv"], env)
             result.problems += [f"after: {p}" for p in grade_problems(grades(after), ids, solved=True)]
+            # As `class watch` refreshes: the probes the first check made are there already.
+            again = step(
+                result, "class check (solved, again)", ["class", "check", exercise, *base, "--csv"], env
+            )
+            result.problems += [f"again: {p}" for p in grade_problems(grades(again), ids, solved=True)]
         finally:
             down = step(result, "class down", ["class", "down", exercise, *base], env)
             if down.exit_code != 0:
