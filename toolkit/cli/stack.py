@@ -174,12 +174,19 @@ def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumber
 def down(
     exercise: OptionalExercise = None,
     project: ProjectOption = None,
+    student: StudentOption = None,
     volumes: Annotated[bool, typer.Option("--volumes", help="Remove the project's volumes too.")] = False,
     engine: EngineOption = None,
 ) -> None:
-    """Remove an exercise's containers and networks (and volumes with --volumes)."""
+    """Remove an exercise's containers, networks and probes (and volumes with --volumes)."""
     from toolkit.stack.operations import down as stack_down
 
+    if student is not None and project is None:
+        from toolkit.stack.variants import student_project
+
+        if not exercise:
+            raise UsageError("--student needs the exercise: labkit down EXERCISE --student ID")
+        project = student_project(_load(exercise).name, student)
     _, name = _target(exercise, project)
     assert name is not None
     runtime = context.open_engine(engine)
