@@ -20,6 +20,7 @@ import typer
 
 from toolkit.cli import context
 from toolkit.cli.options import BaseOption, EngineOption, JsonOption
+from toolkit.errors import UsageError
 from toolkit.stack.model import Stack
 
 app = typer.Typer(help="Run and grade one exercise for a whole class (a roster).", no_args_is_help=True)
@@ -216,6 +217,34 @@ def watch(
                 view.show(book, interval if count == 0 or shown < count else 0.0)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None  # Ctrl-C is how a watch ends
+
+
+@app.command()
+def handouts(
+    exercise: ExerciseArgument,
+    roster: RosterOption,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The folder for the pages.", show_default=False)
+    ],
+    markdown: Annotated[bool, typer.Option("--markdown", help="Write FILE.md pages, not HTML.")] = False,
+) -> None:
+    """Write one handout per student: their own addresses and names, never the solution."""
+    from toolkit.cli.handout import write_handout
+    from toolkit.cli.render import graph as render
+    from toolkit.topology.from_stack import topology_from_stack
+
+    students, declared, load = _class(exercise, roster, None)
+    if output.exists() and not output.is_dir():
+        raise UsageError(f"{output} is a file: give a folder for the pages, e.g. {output.with_suffix('')}")
+    output.mkdir(parents=True, exist_ok=True)
+    kind, suffix = ("markdown", ".md") if markdown else ("html", ".html")
+    for student in students:
+        stack = load(student)
+        page = output / f"{student.id}{suffix}"
+        write_handout(
+            page, kind, stack, topology_from_stack(stack), exercise=exercise, project=None, student=student.id
+        )
+    render.written(output, f"{len(students)} {kind} pages for {declared.name}, no solution")
 
 
 def register(root: typer.Typer) -> None:

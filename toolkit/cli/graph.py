@@ -2,8 +2,8 @@
 
 Without -p nothing talks to an engine: the file's own addresses are drawn. With -p the engine
 is asked: a project that is up is drawn as it runs (renumbered subnets, assigned addresses,
-real interface names); one that is not up, with the file's addresses. (Per-student variants
-will be a third source of addresses, beside these two, once the class roster exists.)
+real interface names); one that is not up, with the file's addresses. With --student the
+file's addresses are that student's variant of the exercise.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import typer
 from toolkit.cli import context
 from toolkit.cli.options import EngineOption, ProjectOption
 from toolkit.cli.render import graph as render
+from toolkit.cli.variant import StudentOption
 from toolkit.errors import UsageError
 from toolkit.stack.model import Stack
 from toolkit.topology.model import Topology
@@ -44,6 +45,7 @@ def graph(
     project: ProjectOption = None,
     picture_format: FormatOption = None,
     output: OutputOption = None,
+    student: StudentOption = None,
     engine: EngineOption = None,
 ) -> None:
     """Draw an exercise: networks, hosts, routers, interfaces and addresses."""
@@ -52,7 +54,7 @@ def graph(
     chosen = choose_format(picture_format, output)
     if output is None and chosen in BINARY_FORMATS and sys.stdout.isatty():
         raise UsageError(f"{chosen} is an image: write it to a file with -o FILE.{chosen}")
-    stack = load_exercise(exercise, project)
+    stack = load_exercise(exercise, project, student)
     topology = project_topology(stack, project, engine)
     picture = draw(topology, chosen)
     if output is None:
@@ -72,11 +74,11 @@ def write_output(output: Path, data: bytes) -> None:
         raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
 
 
-def load_exercise(exercise: str, project: str | None) -> Stack:
-    """Find and load the exercise, as every stack command does."""
-    from toolkit.course import load_exercise as load
+def load_exercise(exercise: str, project: str | None, student: str | None = None) -> Stack:
+    """Find and load the exercise (the student's variant when one is named), as stack commands do."""
+    from toolkit.cli import variant
 
-    return load(exercise, project=project)
+    return variant.load(exercise, project=project, student=student)
 
 
 def project_topology(stack: Stack, project: str | None, engine: str | None) -> Topology:

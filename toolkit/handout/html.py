@@ -83,7 +83,7 @@ def _checks(handout: Handout) -> str:
         return "<p>This exercise has no checks.</p>"
     items = []
     for check in handout.checks:
-        points = f" ({check.points} points)" if check.points is not None else ""
+        points = f" ({check.points_text})" if check.points is not None else ""
         note = (
             ""
             if check.graded

@@ -45,7 +45,7 @@ def to_markdown(handout: Handout) -> str:
     ]
     lines += ["", "## Checks", ""]
     for index, check in enumerate(handout.checks, 1):
-        points = f" ({check.points} points)" if check.points is not None else ""
+        points = f" ({check.points_text})" if check.points is not None else ""
         note = "" if check.graded else " *(ungraded: passes from the start, a sign the lab works)*"
         lines.append(f"{index}. {check.name}{points}{note}")
     if not handout.checks:

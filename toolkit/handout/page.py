@@ -14,7 +14,12 @@ class CheckLine:
 
     name: str
     graded: bool = True
-    points: int | None = None  # exercises have no points yet; kept for when they do
+    points: int | None = None  # what passing it is worth (graded checks only)
+
+    @property
+    def points_text(self) -> str:
+        """ "1 point", "2 points"."""
+        return f"{self.points} point" + ("" if self.points == 1 else "s")
 
 
 @dataclass(frozen=True)
@@ -32,25 +37,39 @@ class Handout:
     topology: Topology
     checks: tuple[CheckLine, ...]
     commands: tuple[Command, ...]
+    student: str | None = None
 
     @property
     def whose(self) -> str:
         """Whose addresses the page shows, in a few words."""
+        if self.student:
+            return f"project {self.project}, {self.student}'s own addresses"
         if self.topology.source == "engine":
             return f"project {self.project}, addresses as running on {self.topology.engine}"
         return f"project {self.project}, addresses from the exercise file"
 
 
 def build_handout(
-    stack: Stack, topology: Topology, *, exercise: str, project: str | None, renumbered: bool = False
+    stack: Stack,
+    topology: Topology,
+    *,
+    exercise: str,
+    project: str | None,
+    renumbered: bool = False,
+    student: str | None = None,
 ) -> Handout:
-    """Gather a handout for `stack` (already carrying the project's addresses).
+    """Gather a handout for `stack` (already carrying the project's or the student's addresses).
 
     `project` is the -p the student passes (None: the exercise's own name is the project);
-    `renumbered` says the project runs with --renumber, so the start command keeps it.
+    `renumbered` says the project runs with --renumber, so the start command keeps it;
+    `student` is the id whose variant the stack is, which every command then names.
     """
     flag = f" -p {project}" if project else ""
     start = f"labkit up {exercise}{flag}" + (" --renumber" if renumbered else "")
+    if student:
+        # `up --student` makes the student's project; every later command names that project.
+        flag = f" -p {project or stack.name}"
+        start = f"labkit up {exercise} --student {student}" + (f" -p {project}" if project else "")
     host = next((service.name for service in topology.services if not service.is_router), None)
     host = host or next(iter(stack.services), "SERVICE")
     commands = (
@@ -66,8 +85,12 @@ def build_handout(
         title=stack.exercise.title or exercise,
         text=stack.exercise.description.strip(),
         topology=topology,
-        checks=tuple(CheckLine(check.name, check.graded) for check in stack.exercise.checks),
+        checks=tuple(
+            CheckLine(check.name, check.graded, check.points if check.graded else None)
+            for check in stack.exercise.checks
+        ),
         commands=commands,
+        student=student,
     )
 
 

@@ -36,3 +36,28 @@ def test_a_student_without_a_course_secret_is_told_how_to_make_one() -> None:
     assert result.returncode == 2
     assert "no course secret: run `labkit class secret`" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_class_handouts_give_each_student_their_own_page_and_no_solution(tmp_path: Path) -> None:
+    roster = tmp_path / "class.csv"
+    roster.write_text("id,name\nalice,Alice\nbob,Bob\n")
+    out = tmp_path / "pages"
+    secret = env(LABKIT_COURSE_SECRET="a-course-secret-of-the-class")
+    result = run_labkit("class", "handouts", "routing", "--roster", str(roster), "-o", str(out), env=secret)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"wrote {out} (2 html pages for routing, no solution)"
+    pages = {path.name: path.read_text() for path in out.iterdir()}
+    assert sorted(pages) == ["alice.html", "bob.html"]
+    for student, page in (("alice", pages["alice.html"]), ("bob", pages["bob.html"])):
+        assert f"labkit up routing --student {student}" in page
+        assert f"labkit check routing -p routing-{student}" in page
+        assert "ip route replace" not in page  # the reference solution's command
+        # The page shows the same router address the student's own describe prints.
+        described = run_labkit("describe", "routing", "--student", student, env=secret)
+        assert described.returncode == 0, described.stderr
+        router = [line for line in described.stdout.splitlines() if line.strip().startswith("router")]
+        assert router, described.stdout
+        address = router[0].split()[-1].split("/")[0]
+        assert address in page, (student, router[0])
+    # Two students get different router addresses, so their pages differ beyond the name.
+    assert pages["alice.html"].replace("alice", "x") != pages["bob.html"].replace("bob", "x")
