@@ -1,6 +1,6 @@
 """The export commands: an exercise as manifests for another orchestrator.
 
-labkit export kube EXERCISE [-p PROJECT] [--registry HOST[:PORT]] -o DIR
+labkit export kube EXERCISE [-p PROJECT | --student ID] [--registry HOST[:PORT]] -o DIR
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import typer
 from toolkit.cli import context
 from toolkit.cli.options import EngineOption, ProjectOption
 from toolkit.cli.render import export as render
+from toolkit.cli.variant import StudentOption
 from toolkit.runtime.protocol import Runtime
 
 app = typer.Typer(help="Export an exercise as manifests for Kubernetes or OpenShift.", no_args_is_help=True)
@@ -45,17 +46,19 @@ def kube(
             show_default=False,
         ),
     ] = None,
+    student: StudentOption = None,
     engine: EngineOption = None,
 ) -> None:
     """Write a project's Namespace, networks, pods and volumes as plain Kubernetes manifests.
 
-    With -p naming a project that runs renumbered here, its own addresses are exported.
+    With -p naming a project that runs renumbered here, its own addresses are exported; with
+    --student, that student's variant, in a namespace of its own (<exercise>-<id>).
     Apply with `kubectl apply -f DIR`; the cluster needs Multus (OpenShift ships it).
     """
     from dataclasses import replace
 
     from toolkit.checks.project import stack_as_running
-    from toolkit.course import load_exercise
+    from toolkit.cli.variant import load
     from toolkit.export.kube import export_stack, write_export
     from toolkit.export.kube.ordering import KUBECTL_IMAGE
     from toolkit.export.kube.refuse import refuse_unexpressible
@@ -64,7 +67,7 @@ def kube(
 
     checked_registry = check_registry(registry) if registry else None
     name = project_name(project) if project else None
-    stack = load_exercise(exercise)
+    stack = load(exercise, project=name, student=student)
     refuse_unexpressible(stack, name or stack.name)  # bad input says so before any engine is asked
     # Only a named project can run renumbered here; the declared addresses need no engine.
     runtime = _engine_if_any(engine) if name else None

@@ -61,3 +61,15 @@ def test_class_handouts_give_each_student_their_own_page_and_no_solution(tmp_pat
         assert address in page, (student, router[0])
     # Two students get different router addresses, so their pages differ beyond the name.
     assert pages["alice.html"].replace("alice", "x") != pages["bob.html"].replace("bob", "x")
+
+
+def test_export_kube_for_a_student_has_their_namespace_and_addresses(tmp_path: Path) -> None:
+    secret = env(LABKIT_COURSE_SECRET="a-course-secret-of-the-class")
+    result = run_labkit("export", "kube", "routing", "--student", "alice", "-o", str(tmp_path), env=secret)
+    assert result.returncode == 0, result.stderr
+    manifests = "\n".join(path.read_text() for path in sorted(tmp_path.glob("*.yaml")))
+    assert "namespace: routing-alice" in manifests
+    described = run_labkit("describe", "routing", "--student", "alice", env=secret)
+    router = [line for line in described.stdout.splitlines() if line.strip().startswith("router")]
+    assert router, described.stdout
+    assert router[0].split()[-1].split("/")[0] in manifests
