@@ -92,15 +92,19 @@ _registered: set[str] = set()
 def register_commands(modules: Sequence[str] = _COMMAND_MODULES) -> typer.Typer:
     """Attach the command modules (each once; by default all of them) and return the root app."""
     for name in modules:
-        if name in _registered:
-            continue
-        module = importlib.import_module(f"toolkit.cli.{name}")
-        if hasattr(module, "register"):
-            module.register(app)
-        elif isinstance(getattr(module, "app", None), typer.Typer):
-            app.add_typer(module.app, name=name)
-        _registered.add(name)
+        if name not in _registered:
+            attach(app, name)
+            _registered.add(name)
     return app
+
+
+def attach(root: typer.Typer, name: str) -> None:
+    """Add the commands of the command module `name` to `root`."""
+    module = importlib.import_module(f"toolkit.cli.{name}")
+    if hasattr(module, "register"):
+        module.register(root)
+    elif isinstance(getattr(module, "app", None), typer.Typer):
+        root.add_typer(module.app, name=name)
 
 
 def modules_for(args: Sequence[str]) -> tuple[str, ...]:
