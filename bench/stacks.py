@@ -284,7 +284,7 @@ def bench_engine(
             if only and stack.name not in only:
                 continue
             model = load_stack(stack.file)
-            project = f"lkbench-{stack.name}"
+            project = f"lkbench-{stack.name}-{os.getpid()}"  # another run may be going on
             tools = {"labkit": Measured(), peer.name: Measured(), "critical-path": Measured()}
             tools.update({process.name: Measured() for process in processes})
             try:
