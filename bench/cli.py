@@ -140,6 +140,7 @@ def bench_engine(
         image = ensure_busybox(runtime)
         six = next(s for s in synthetic_stacks(image, folder / name) if s.name == "six")
         peer = Peer(name, socket)
+        peer_label = "compose-v2 ps" if name == "docker" else "podman ps"
         project = f"lkbench-cli-{os.getpid()}"
         check_project = f"{project}-{exercise}"
         check_reason = course_images_present(runtime, exercise)
@@ -158,7 +159,7 @@ def bench_engine(
                     run(f"{who} --version", [*labkit, "--version"], env)
                     run(f"{who} ps", [*labkit, "ps", "-p", project, "--engine", name], env)
                     if who == "labkit":
-                        run(f"{peer.name} ps", peer_ps(name, socket, peer, six.file, project), peer.env)
+                        run(peer_label, peer_ps(name, socket, peer, six.file, project), peer.env)
                     run(f"{who} list", [*labkit, "list", "--engine", name], env)
                     if check_reason is None:
                         check = ["check", exercise, "-p", check_project, "--engine", name]
@@ -170,7 +171,7 @@ def bench_engine(
                 except ToolkitError as exc:
                     skipped.append(f"cleaning up {leftover} on {name}: {exc}")
     summary = {label: runs.summary() for label, runs in commands.items()}
-    mine, theirs = summary["labkit ps"]["wall"], summary[f"{peer.name} ps"]["wall"]
+    mine, theirs = summary["labkit ps"]["wall"], summary[peer_label]["wall"]
     return {
         "engine": name,
         "median": summary,
