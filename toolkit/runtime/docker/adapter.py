@@ -71,8 +71,6 @@ from toolkit.runtime.specs import (
 )
 from toolkit.runtime.streams import lines
 
-_LIST_WORKERS = 8
-
 
 class DockerRuntime:
     """A Docker engine reached through its unix socket."""
@@ -305,8 +303,7 @@ class DockerRuntime:
             self._api.kill(container, signal=signal)
 
     def remove_container(self, container: str, *, force: bool = True, volumes: bool = False) -> None:
-        # A forced removal kills a running container at once (SIGKILL, no stop timeout): no
-        # separate kill call is needed, unlike on Podman.
+        # Forced, Docker kills a running container at once (no stop timeout, unlike Podman).
         with self._errors(f"removing container {container}", ContainerNotFound):
             self._api.remove_container(container, force=force, v=volumes)
 
@@ -347,17 +344,14 @@ class DockerRuntime:
             found = self._api.containers(all=all, filters=label_filters(labels))
 
         def inspect(container_id: str) -> ContainerInfo | None:
-            try:
+            with contextlib.suppress(ContainerNotFound):  # removed since the listing
                 return self.inspect_container(container_id, probe=health)
-            except ContainerNotFound:
-                return None  # removed since the listing
+            return None
 
         ids = [str(summary["Id"]) for summary in found]
-        if len(ids) <= 1:
-            infos = [inspect(container_id) for container_id in ids]
-        else:  # one inspection's time for the whole listing, not one per container
-            with ThreadPoolExecutor(min(_LIST_WORKERS, len(ids)), thread_name_prefix="labkit-ls") as pool:
-                infos = list(pool.map(inspect, ids))
+        # In parallel: one inspection's time for the whole listing, not one per container.
+        with ThreadPoolExecutor(max(1, min(8, len(ids))), thread_name_prefix="labkit-ls") as pool:
+            infos = list(pool.map(inspect, ids))
         return [info for info in infos if info is not None]
 
     def container_logs(
