@@ -283,8 +283,7 @@ class PodmanRuntime:
         with engine_errors("containers"):
             summaries = body(self._api.get("/containers/json", params=params)) or []
         ids = [str(summary["Id"]) for summary in summaries]
-        # Inspecting may run a health probe per container (Podman never probes by itself):
-        # in parallel, a stack's listing costs one probe's time, not one per service.
+        # In parallel: with health, each inspection may run a probe (Podman never runs one).
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(ids)))) as pool:
             infos = list(pool.map(partial(self._inspect_listed, probe=health), ids))
         return [info for info in infos if info is not None]
