@@ -80,6 +80,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "check": ("checks",),
     "solve": ("checks",),
     "test": ("checks",),
+    "class": ("classroom",),
     "gc": ("gc",),
     "graph": ("graph",),
     "handout": ("handout",),
