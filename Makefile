@@ -42,6 +42,7 @@ lint: venv
 
 bench: engines venv
 	$(PY) -m bench.stacks
+	$(PY) -m bench.cli
 
 bench-class: engines venv
 	$(PY) -m bench.class_on_one_host

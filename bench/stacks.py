@@ -6,8 +6,11 @@ For each engine and stack: labkit's `up` (load, validate, create, start, wait he
 `down`; the peer (Compose v2 `up -d --wait` on Docker, podman-compose `up -d` on Podman, which
 does not wait for health); and "the critical path": the same creates, starts and first healthy
 probes issued back to back by a minimal docker-py script on the engine's socket. Medians of
-N rounds, ratios against the goals, `labkit ps` against the peer's `ps` on an up stack. Prints a
-table and writes bench/results/stacks.json. Goals are reported, never asserted.
+N rounds, ratios of `up` and of `down` against the peer, `labkit ps` against the peer's `ps` on
+an up stack. With `--before DIR`, `up` and `down` also run as new processes (start-up included),
+from this tree and from the source tree DIR (an earlier commit), in the same rounds, so that
+before and after meet the same load. Prints a table with the load average and writes
+bench/results/stacks.json. Goals are reported, never asserted.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "stacks.json"
 GOALS = {
     "labkit/compose-v2 (docker)": 0.35,
-    "labkit/podman-compose (podman)": 1.0,
+    "labkit/podman-compose (podman)": 0.6,
     "labkit/critical-path": 1.2,
+    "labkit/compose-v2 down (docker)": 1.0,
     "down (s)": 2.0,
 }
 
@@ -226,6 +231,26 @@ class CriticalPath:
         self.api.remove_network(f"{project}-default")
 
 
+class LabkitProcess:
+    """labkit's own commands as new processes (a user's view: start-up included), from this
+    tree's console script or, as "before-cli", from another source tree."""
+
+    def __init__(self, name: str, engine: str, source: Path | None = None) -> None:
+        self.name, self.engine = name, engine
+        self.argv = [str(Path(sys.executable).parent / "labkit")]
+        self.env: dict[str, str] | None = None
+        if source is not None:  # -P: the working directory (perhaps this tree) is not searched first
+            code = "import sys; from toolkit.cli.app import main; sys.exit(main())"
+            self.argv = [sys.executable, "-P", "-c", code]
+            self.env = {**os.environ, "PYTHONPATH": str(source.resolve())}
+
+    def up(self, stack: BenchStack, project: str) -> None:
+        run([*self.argv, "up", str(stack.file), "-p", project, "--engine", self.engine], self.env)
+
+    def down(self, project: str) -> None:
+        run([*self.argv, "down", "-p", project, "--volumes", "--engine", self.engine], self.env)
+
+
 def labkit_ps(project: str, engine: str) -> None:
     """`labkit ps` as a user runs it: the installed console script, a new process."""
     run([str(Path(sys.executable).parent / "labkit"), "ps", "-p", project, "--engine", engine])
@@ -245,9 +270,12 @@ def engine(name: str) -> Iterator[tuple[Runtime, str]]:
 
 
 def bench_engine(
-    name: str, rounds: int, only: set[str], folder: Path, skipped: list[dict[str, str]]
+    name: str, rounds: int, only: set[str], folder: Path, skipped: list[dict[str, str]], before: Path | None
 ) -> list[dict[str, Any]]:
     rows = []
+    processes = []
+    if before is not None:
+        processes = [LabkitProcess("labkit-cli", name), LabkitProcess("before-cli", name, before)]
     with engine(name) as (runtime, socket):
         image = ensure_busybox(runtime)
         stacks = synthetic_stacks(image, folder / name) + course_stacks(runtime, skipped)
@@ -256,16 +284,17 @@ def bench_engine(
             if only and stack.name not in only:
                 continue
             model = load_stack(stack.file)
-            project = f"lkbench-{stack.name}"
+            project = f"lkbench-{stack.name}-{os.getpid()}"  # another run may be going on
             tools = {"labkit": Measured(), peer.name: Measured(), "critical-path": Measured()}
+            tools.update({process.name: Measured() for process in processes})
             try:
                 for _ in range(rounds):
-                    one_round(runtime, name, stack, project, image, tools, peer, floor)
+                    one_round(runtime, name, stack, project, image, tools, peer, floor, processes)
             except (ToolkitError, RuntimeError) as exc:
                 skipped.append({"stack": stack.name, "engine": name, "reason": str(exc)[:300]})
                 continue
             finally:
-                clean_up(runtime, stack, project, peer, floor)
+                clean_up(runtime, stack, project, peer, floor, [p.name for p in processes])
             rows.append(summarise(stack.name, name, len(model.services), tools, peer.name))
     return rows
 
@@ -279,12 +308,18 @@ def one_round(
     tools: dict[str, Measured],
     peer: Peer,
     floor: CriticalPath,
+    processes: list[LabkitProcess],
 ) -> None:
-    """Up, ps and down with labkit, then the peer, then the critical path (synthetic stacks)."""
+    """Up, ps and down with labkit, then the peer, then the critical path (synthetic stacks),
+    then labkit as processes (when asked for), alternating so that all see the same load."""
     mine, theirs, script = tools["labkit"], tools[peer.name], tools["critical-path"]
     mine.up.append(timed(lambda: up(runtime, load_stack(stack.file), project=project)))
     mine.ps.append(timed(lambda: labkit_ps(project, engine_name)))
     mine.down.append(timed(lambda: down(runtime, project, volumes=True)))
+    for process in processes:
+        measured, name = tools[process.name], f"{project}-{process.name}"
+        measured.up.append(timed(partial(process.up, stack, name)))
+        measured.down.append(timed(partial(process.down, name)))
     theirs.up.append(timed(lambda: peer.up(stack, f"{project}-peer")))
     theirs.ps.append(timed(lambda: peer.ps(stack, f"{project}-peer")))
     theirs.down.append(timed(lambda: peer.down(stack, f"{project}-peer")))
@@ -293,9 +328,12 @@ def one_round(
         script.down.append(timed(lambda: floor.down(f"{project}-cp")))
 
 
-def clean_up(runtime: Runtime, stack: BenchStack, project: str, peer: Peer, floor: CriticalPath) -> None:
-    """Best effort, after a failed round: whatever is left of the three projects goes."""
+def clean_up(
+    runtime: Runtime, stack: BenchStack, project: str, peer: Peer, floor: CriticalPath, others: list[str]
+) -> None:
+    """Best effort, after a failed round: whatever is left of the projects goes."""
     for cleanup in (
+        *(lambda other=other: down(runtime, f"{project}-{other}", volumes=True) for other in others),
         lambda: down(runtime, project, volumes=True),
         lambda: down(runtime, f"{project}-cp"),
         lambda: peer.down(stack, f"{project}-peer"),
@@ -314,10 +352,12 @@ def summarise(
         for tool, m in tools.items()
     }
     ratio: dict[str, float | None] = {}
-    mine = medians["labkit"]["up"]
-    for other in (peer, "critical-path"):
-        theirs = medians[other]["up"]
-        ratio[f"labkit/{other}"] = round(mine / theirs, 2) if mine and theirs else None
+    for what, suffix in (("up", ""), ("down", " down")):
+        for tool in (t for t in medians if t == "labkit" or t.endswith("-cli")):
+            mine = medians[tool][what]
+            for other in (peer, "critical-path"):
+                theirs = medians[other][what]
+                ratio[f"{tool}/{other}{suffix}"] = round(mine / theirs, 2) if mine and theirs else None
     return {
         "stack": stack,
         "engine": engine,
@@ -334,6 +374,7 @@ def summarise(
 COLUMNS = (  # (header, width)
     ("engine", 7), ("stack", 12), ("svc", 3), ("labkit up", 9), ("down", 5), ("ps", 5),
     ("peer", 14), ("up", 6), ("down", 5), ("ps", 5), ("c-path up", 9), ("x peer", 6), ("x c-path", 8),
+    ("down x peer", 11),
 )  # fmt: skip
 
 
@@ -347,12 +388,18 @@ def print_table(rows: list[dict[str, Any]], skipped: list[dict[str, str]], round
             for index, (value, (_, width)) in enumerate(zip(values, COLUMNS, strict=True))
         )
 
-    print(f"\nstack up/down, seconds, median of {rounds} rounds (labkit: library call, incl. loading)")
+    load = os.getloadavg()
+    print(
+        f"\nstack up/down, seconds, median of {rounds} rounds (labkit: library call, incl. loading); "
+        f"load average now {load[0]:.1f} (5 min {load[1]:.1f})"
+    )
     header = line([name for name, _ in COLUMNS])
     print(header)
     print("-" * len(header))
     for row in rows:
-        peer = next(t for t in row["median"] if t not in ("labkit", "critical-path"))
+        peer = next(
+            t for t in row["median"] if t not in ("labkit", "critical-path") and not t.endswith("-cli")
+        )
         mine, theirs, floor = row["median"]["labkit"], row["median"][peer], row["median"]["critical-path"]
         print(
             line(
@@ -370,9 +417,17 @@ def print_table(rows: list[dict[str, Any]], skipped: list[dict[str, str]], round
                     cell(floor["up"]),
                     cell(row["ratio"][f"labkit/{peer}"]),
                     cell(row["ratio"]["labkit/critical-path"]),
+                    cell(row["ratio"][f"labkit/{peer} down"]),
                 ]  # fmt: skip
             )
         )
+        for tool in (t for t in row["median"] if t.endswith("-cli")):
+            up_ratio, down_ratio = row["ratio"][f"{tool}/{peer}"], row["ratio"][f"{tool}/{peer} down"]
+            times = row["median"][tool]
+            print(
+                f"{'':7} {'':12} {'':3} {tool}: up {cell(times['up'])} s ({cell(up_ratio)} x peer), "
+                f"down {cell(times['down'])} s ({cell(down_ratio)} x peer)"
+            )
     print("\ngoals (reported, not asserted): " + "; ".join(f"{k} <= {v}" for k, v in GOALS.items()))
     for note in skipped:
         print(f"skipped {note['stack']} on {note['engine']}: {note['reason']}")
@@ -385,6 +440,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--stack", action="append", default=[], help="six, twenty or an exercise (repeatable)"
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run labkit as processes, from this tree and from this other source tree",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     rows: list[dict[str, Any]] = []
@@ -392,7 +452,7 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="labkit-bench-") as folder:
         for name in args.engine or ["docker", "podman"]:
             try:
-                rows += bench_engine(name, args.rounds, set(args.stack), Path(folder), skipped)
+                rows += bench_engine(name, args.rounds, set(args.stack), Path(folder), skipped, args.before)
             except ToolkitError as exc:
                 skipped.append({"stack": "*", "engine": name, "reason": str(exc)})
     print_table(rows, skipped, args.rounds)

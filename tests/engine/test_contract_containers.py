@@ -139,6 +139,20 @@ def test_a_failing_healthcheck_is_not_healthy(runtime: Runtime, lab: Lab) -> Non
     assert runtime.inspect_container(container).health in ("starting", "unhealthy")
 
 
+@needs_engine("a real probe, run or not")
+def test_listing_without_health_runs_no_probe(runtime: Runtime, lab: Lab) -> None:
+    lab.container(healthcheck=HealthcheckSpec(test=("CMD", "true"), interval=60.0))
+    project = {"io.labkit.project": lab.prefix}
+
+    [unprobed] = runtime.list_containers(project, health=False)
+    assert unprobed.health == "starting"  # no probe yet: the engine's first is 60 s away
+    [probed] = runtime.list_containers(project)
+    assert probed.health == "healthy"
+    # A passed probe counts for one interval, as one of the engine's own would.
+    [remembered] = runtime.list_containers(project, health=False)
+    assert remembered.health == "healthy"
+
+
 def test_no_healthcheck_means_no_health(runtime: Runtime, lab: Lab) -> None:
     container = lab.container()
     disabled = lab.container("disabled", healthcheck=HealthcheckSpec(test=("NONE",)))

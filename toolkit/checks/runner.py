@@ -26,7 +26,8 @@ CheckCallback = Callable[[CheckResult], None]
 def service_containers(runtime: Runtime, project: str) -> dict[str, ContainerInfo]:
     """The running container of each service of a project, found by labkit's labels."""
     found: dict[str, ContainerInfo] = {}
-    for info in runtime.list_containers(stack_container_selector(project), all=False):
+    # Checks read no health: listing without it runs no healthcheck probe per container.
+    for info in runtime.list_containers(stack_container_selector(project), all=False, health=False):
         service = info.labels.get(LABEL_SERVICE)
         if service and info.running:
             found[service] = info

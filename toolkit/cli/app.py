@@ -1,13 +1,15 @@
 """The `labkit` command: the root callback and the one error boundary.
 
-Every command module registers itself here. Engine SDKs are imported only by commands that
-talk to an engine, so `labkit --help` and `--version` stay fast.
+A command loads only its own module: `labkit ps` does not import what `images build` needs,
+and `--version` loads no command at all. Engine SDKs are imported only by commands that talk
+to an engine.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from importlib.metadata import version as package_version
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -26,6 +28,8 @@ app = typer.Typer(
 
 def _show_version(value: bool) -> None:
     if value:
+        from importlib.metadata import version as package_version
+
         typer.echo(f"labkit {package_version('labkit')}")
         raise typer.Exit()
 
@@ -57,24 +61,69 @@ _COMMAND_MODULES = (
     "bundle",
     "export",
 )
-_registered = False
+# The modules each top-level command needs (its own first, then any that add subcommands to
+# it), so that running one command imports only those. A command missing here still works
+# (every module is loaded then, as for `--help`); tests/unit/test_cli_root.py keeps the
+# table complete.
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "engine": ("engine",),
+    "doctor": ("engine",),
+    "images": ("images", "images_push"),
+    "up": ("stack",),
+    "down": ("stack",),
+    "ps": ("stack",),
+    "logs": ("stack",),
+    "exec": ("stack",),
+    "list": ("stack",),
+    "validate": ("stack",),
+    "describe": ("stack",),
+    "check": ("checks",),
+    "solve": ("checks",),
+    "test": ("checks",),
+    "class": ("classroom",),
+    "gc": ("gc",),
+    "graph": ("graph",),
+    "handout": ("handout",),
+    "course": ("bundle",),
+    "export": ("export",),
+}
+_registered: set[str] = set()
 
 
-def register_commands() -> typer.Typer:
-    """Attach every command module to the root app (once) and return it."""
-    global _registered
-    if _registered:
-        return app
-    import importlib
-
-    for name in _COMMAND_MODULES:
-        module = importlib.import_module(f"toolkit.cli.{name}")
-        if hasattr(module, "register"):
-            module.register(app)
-        elif isinstance(getattr(module, "app", None), typer.Typer):
-            app.add_typer(module.app, name=name)
-    _registered = True
+def register_commands(modules: Sequence[str] = _COMMAND_MODULES) -> typer.Typer:
+    """Attach the command modules (each once; by default all of them) and return the root app."""
+    for name in modules:
+        if name not in _registered:
+            attach(app, name)
+            _registered.add(name)
     return app
+
+
+def attach(root: typer.Typer, name: str) -> None:
+    """Add the commands of the command module `name` to `root`."""
+    module = importlib.import_module(f"toolkit.cli.{name}")
+    if hasattr(module, "register"):
+        module.register(root)
+    elif isinstance(getattr(module, "app", None), typer.Typer):
+        root.add_typer(module.app, name=name)
+
+
+def modules_for(args: Sequence[str]) -> tuple[str, ...]:
+    """The command modules a command line needs: the named command's own, or every module
+    (for help, no command, or a command not in COMMANDS). The root takes only flags, so the
+    first word that is not one names the command."""
+    command = next((arg for arg in args if not arg.startswith("-")), None)
+    if command is not None and command in COMMANDS:
+        return COMMANDS[command]
+    if command is None and any(arg == "--version" for arg in args):
+        return ()  # answered by the root callback before any command is looked up
+    return _COMMAND_MODULES
+
+
+def _error_line(message: str) -> None:
+    from toolkit.cli.render import error_line  # rich is loaded when there is something to print
+
+    error_line(message)
 
 
 INTERRUPTED = str(Interrupted("interrupted: what this command had created was removed"))
@@ -82,28 +131,26 @@ INTERRUPTED = str(Interrupted("interrupted: what this command had created was re
 
 def main() -> None:
     """Run the CLI; every labkit error becomes one line on stderr and its exit code."""
-    from toolkit.cli.render import error_line
-
-    register_commands()
+    register_commands(modules_for(sys.argv[1:]))
     try:
         # Without standalone mode Typer returns a command's exit code instead of exiting.
         code = app(standalone_mode=False)
         if code == Interrupted.exit_code:
             # Typer turns a Ctrl-C into exit code 130 without a word: say it in one line, as
             # for any other error. (`up` cleans up and raises Interrupted instead.)
-            error_line(INTERRUPTED)
+            _error_line(INTERRUPTED)
         if isinstance(code, int) and code:
             sys.exit(code)
     except ToolkitError as exc:
-        error_line(str(exc))
+        _error_line(str(exc))
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        error_line(INTERRUPTED)
+        _error_line(INTERRUPTED)
         sys.exit(Interrupted.exit_code)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        error_line("aborted")
+        _error_line("aborted")
         sys.exit(130)
     except typer.TyperException as exc:  # usage errors: unknown option, missing argument
         # One line, like every other labkit error, instead of click's three-line usage block.
@@ -111,7 +158,7 @@ def main() -> None:
         message = format_message() if callable(format_message) else str(exc)
         ctx = getattr(exc, "ctx", None)
         hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
-        error_line(f"{message}{hint}")
+        _error_line(f"{message}{hint}")
         sys.exit(int(getattr(exc, "exit_code", 2)))
     finally:
         context.close_engines()

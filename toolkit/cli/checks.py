@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,10 @@ from toolkit.cli import context
 from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOption
 from toolkit.cli.variant import StudentOption
 from toolkit.errors import ToolkitError, UsageError
-from toolkit.runtime.protocol import Runtime
-from toolkit.stack.model import Stack
+
+if TYPE_CHECKING:  # types only, so a command loads no more than it runs
+    from toolkit.runtime.protocol import Runtime
+    from toolkit.stack.model import Stack
 
 ExerciseArgument = Annotated[
     str, typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from toolkit.runtime.protocol import Runtime
-from toolkit.runtime.select import EngineChoice, connect, resolve_engine
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # loaded by the commands that open an engine, not by every command
+    from toolkit.runtime.protocol import Runtime
+    from toolkit.runtime.select import EngineChoice
 
 _verbose = False
 _open: list[Runtime] = []
@@ -20,6 +23,8 @@ def is_verbose() -> bool:
 
 def choose_engine(engine: str | None) -> EngineChoice:
     """Resolve --engine, then LABKIT_ENGINE, then auto-detection."""
+    from toolkit.runtime.select import resolve_engine
+
     choice = resolve_engine(engine)
     if _verbose:
         from toolkit.cli.render import note
@@ -31,6 +36,8 @@ def choose_engine(engine: str | None) -> EngineChoice:
 def open_engine(engine: str | EngineChoice | None) -> Runtime:
     """Connect to the engine (a name to resolve, or one chosen already); the connection is
     closed when the command ends."""
+    from toolkit.runtime.select import EngineChoice, connect
+
     choice = engine if isinstance(engine, EngineChoice) else choose_engine(engine)
     runtime = connect(choice)
     _open.append(runtime)

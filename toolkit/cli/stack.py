@@ -19,12 +19,12 @@ from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOpt
 from toolkit.cli.render import stack as render
 from toolkit.cli.variant import StudentOption
 from toolkit.errors import StackError, UsageError
-from toolkit.runtime.protocol import Runtime
-from toolkit.stack.model import Stack
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # types only, so a command loads no more than it runs
     from ipaddress import IPv4Network
 
+    from toolkit.runtime.protocol import Runtime
+    from toolkit.stack.model import Stack
     from toolkit.stack.placement import Renumbering
 
 ExerciseArgument = Annotated[
@@ -52,9 +52,9 @@ def _target(
     exercise: str | None, project: str | None, *, required: bool = True
 ) -> tuple[Stack | None, str | None]:
     """The stack (when an exercise is named) and the project name the command works on."""
-    from toolkit.stack.orchestrator import resolve_project
-
     if exercise:
+        from toolkit.stack.orchestrator import resolve_project
+
         stack = _load(exercise, project=project)
         return stack, resolve_project(stack, project)
     if project:

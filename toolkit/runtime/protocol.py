@@ -157,7 +157,15 @@ class Runtime(Protocol):
         """
         ...
 
-    def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]: ...
+    def list_containers(
+        self, labels: LabelSelector, *, all: bool = True, health: bool = True
+    ) -> list[ContainerInfo]:
+        """Every container carrying `labels` (with all=False, the running ones), inspected.
+
+        With health=False no healthcheck is probed on demand: `health` is then what the
+        engine last recorded, for callers that do not read it (`down`, finding a service).
+        """
+        ...
 
     def container_logs(
         self, container: str, *, tail: int | None = None, follow: bool = False

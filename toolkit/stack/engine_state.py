@@ -38,7 +38,9 @@ def look(runtime: Runtime, project: str, *, volumes: bool) -> ProjectState:
     """List what `up` of `project` needs to know; the project's volumes only when `volumes`."""
     with ThreadPoolExecutor(3, thread_name_prefix="labkit-look") as pool:
         networks = pool.submit(runtime.list_networks, {})
-        containers = pool.submit(runtime.list_containers, naming.stack_container_selector(project))
+        containers = pool.submit(
+            runtime.list_containers, naming.stack_container_selector(project), health=False
+        )
         listed = pool.submit(runtime.list_volumes, naming.project_selector(project)) if volumes else None
         return ProjectState(
             project=project,

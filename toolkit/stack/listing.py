@@ -40,7 +40,7 @@ def list_exercises(
     running: dict[str, set[str]] | None = None
     if runtime is not None:
         running = {}
-        for info in runtime.list_containers(naming.stack_container_selector()):
+        for info in runtime.list_containers(naming.stack_container_selector(), health=False):
             exercise = info.labels.get(naming.LABEL_EXERCISE, "")
             running.setdefault(exercise, set()).add(info.labels.get(naming.LABEL_PROJECT, ""))
     entries = []

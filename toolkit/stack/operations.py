@@ -44,7 +44,8 @@ def down(
     """
     emit = on_event or (lambda event: None)
     selector = naming.project_selector(naming.project_name(project))
-    containers = runtime.list_containers(selector)
+    # Health is not read here: no probe is run on any container about to go.
+    containers = runtime.list_containers(selector, health=False)
     problems: list[str] = []
 
     def remove(info: ContainerInfo) -> str | None:
@@ -113,7 +114,7 @@ def ps(runtime: Runtime, project: str | None = None, *, order: Sequence[str] = (
 
 def find_service(runtime: Runtime, project: str, service: str) -> ContainerInfo:
     """The container of one service; raises UsageError naming the project's services."""
-    found = runtime.list_containers(naming.stack_container_selector(project))
+    found = runtime.list_containers(naming.stack_container_selector(project), health=False)
     for info in found:
         if info.labels.get(naming.LABEL_SERVICE) == service:
             return info
@@ -162,7 +163,7 @@ def logs(
     else:
         rank = {name: index for index, name in enumerate(order)}
         targets = sorted(
-            runtime.list_containers(naming.stack_container_selector(project)),
+            runtime.list_containers(naming.stack_container_selector(project), health=False),
             key=lambda i: (rank.get(i.labels.get(naming.LABEL_SERVICE, ""), len(rank)), i.name),
         )
         if not targets:

@@ -185,10 +185,6 @@ class Scheduler:
                 self._submit(name, Phase.COMPLETED, self._wait_completed, name)
             elif self._wait_all or "service_healthy" in awaited:
                 self._submit(name, Phase.READY, self._wait_ready, name)
-                if self._work[name].resolved.healthcheck is not None:
-                    # Addresses for the status table, found while the health probes run rather
-                    # than after them, so no dependent waits for this inspection.
-                    self._submit(name, Phase.DESCRIBED, self._inspect, name)
         elif phase is Phase.COMPLETED:
             self._reached[name].add(Phase.READY)
             self._emit(StackEvent("service-ready", name, "completed"))
@@ -196,6 +192,10 @@ class Scheduler:
             healthy = self._work[name].resolved.healthcheck is not None
             if healthy:
                 self._healthy.add(name)
+                # Addresses for the status table, found while dependents start rather than
+                # before: inspected alongside the health probes, the container would be probed
+                # twice at once, and the engine's time is the critical path.
+                self._submit(name, Phase.DESCRIBED, self._inspect, name)
             self._emit(StackEvent("service-ready", name, "healthy" if healthy else "running"))
 
     def _met(self, dependency: Dependency) -> bool:

@@ -5,18 +5,21 @@ from __future__ import annotations
 import dataclasses
 import sys
 from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
 
 from toolkit.cli.render import console, err_console, note, print_json
-from toolkit.errors import StackError
-from toolkit.runtime.specs import ExecResult, PortBinding
-from toolkit.stack.describe import ExerciseDescription, format_description
-from toolkit.stack.listing import ExerciseEntry
-from toolkit.stack.model import Stack
-from toolkit.stack.outcomes import DownResult, LogLine, ServiceStatus, StackEvent, UpResult
-from toolkit.stack.plan import Plan
+
+if TYPE_CHECKING:  # types only: `ps` should not load what `describe` or `validate` needs
+    from toolkit.errors import StackError
+    from toolkit.runtime.specs import ExecResult, PortBinding
+    from toolkit.stack.describe import ExerciseDescription
+    from toolkit.stack.listing import ExerciseEntry
+    from toolkit.stack.model import Stack
+    from toolkit.stack.outcomes import DownResult, LogLine, ServiceStatus, StackEvent, UpResult
+    from toolkit.stack.plan import Plan
 
 _STATE_STYLE = {"running": "green", "exited": "yellow", "created": "cyan", "dead": "red"}
 _HEALTH_STYLE = {"healthy": "green", "starting": "yellow", "unhealthy": "red"}
@@ -271,5 +274,7 @@ def description(described: ExerciseDescription, *, as_json: bool) -> None:
     if as_json:
         print_json(dataclasses.asdict(described))
         return
+    from toolkit.stack.describe import format_description
+
     sys.stdout.write(format_description(described))
     sys.stdout.flush()

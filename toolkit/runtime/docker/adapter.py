@@ -14,6 +14,7 @@ import contextlib
 import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, cast
@@ -28,7 +29,6 @@ from toolkit.errors import (
     ContainerNotFound,
     EngineError,
     EngineUnavailable,
-    ExecTimeout,
     ImageNotFound,
     NameConflict,
     NetworkNotFound,
@@ -50,6 +50,7 @@ from toolkit.runtime.docker.convert import (
 )
 from toolkit.runtime.docker.errors import engine_errors
 from toolkit.runtime.docker.exec import run_exec
+from toolkit.runtime.docker.health import Probes
 from toolkit.runtime.docker.interfaces import Endpoints
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
@@ -84,6 +85,7 @@ class DockerRuntime:
                 f"Docker does not answer at {socket_path} ({exc}): start dockerd "
                 "(scripts/provision-engines does) or choose another engine"
             ) from exc
+        self._probes = Probes(lambda container, argv, timeout: self.exec(container, argv, timeout=timeout))
 
     @property
     def name(self) -> str:
@@ -301,9 +303,7 @@ class DockerRuntime:
             self._api.kill(container, signal=signal)
 
     def remove_container(self, container: str, *, force: bool = True, volumes: bool = False) -> None:
-        if force:
-            with contextlib.suppress(EngineError):  # not running, or gone: remove says which
-                self.kill_container(container)
+        # Forced, Docker kills a running container at once (no stop timeout, unlike Podman).
         with self._errors(f"removing container {container}", ContainerNotFound):
             self._api.remove_container(container, force=force, v=volumes)
 
@@ -319,7 +319,7 @@ class DockerRuntime:
                 spec = self.inspect_image(raw["Image"]).healthcheck
         return None if spec is None or spec.disabled else spec
 
-    def inspect_container(self, container: str) -> ContainerInfo:
+    def inspect_container(self, container: str, *, probe: bool = True) -> ContainerInfo:
         raw = self._inspect(container)
         state = raw.get("State") or {}
         health: HealthStatus | None = (state.get("Health") or {}).get("Status") or None
@@ -329,19 +329,30 @@ class DockerRuntime:
         elif health == "starting" and state.get("Running"):
             # Docker's first probe comes only after a full interval; labkit probes now, as the
             # Podman adapter must (no systemd there), so both engines report health alike.
-            with contextlib.suppress(EngineError):
-                if self._probe(raw["Id"], spec).passed:
-                    health = "healthy"
+            if self._probes.passed_within(raw["Id"], spec.interval):
+                health = "healthy"
+            elif probe:
+                with contextlib.suppress(EngineError):
+                    if self._probes.run(raw["Id"], spec).passed:
+                        health = "healthy"
         return container_info(raw, health)
 
-    def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]:
+    def list_containers(
+        self, labels: LabelSelector, *, all: bool = True, health: bool = True
+    ) -> list[ContainerInfo]:
         with self._errors("listing containers"):
             found = self._api.containers(all=all, filters=label_filters(labels))
-        infos = []
-        for summary in found:
+
+        def inspect(container_id: str) -> ContainerInfo | None:
             with contextlib.suppress(ContainerNotFound):  # removed since the listing
-                infos.append(self.inspect_container(summary["Id"]))
-        return infos
+                return self.inspect_container(container_id, probe=health)
+            return None
+
+        ids = [str(summary["Id"]) for summary in found]
+        # In parallel: one inspection's time for the whole listing, not one per container.
+        with ThreadPoolExecutor(max(1, min(8, len(ids))), thread_name_prefix="labkit-ls") as pool:
+            infos = list(pool.map(inspect, ids))
+        return [info for info in infos if info is not None]
 
     def container_logs(
         self, container: str, *, tail: int | None = None, follow: bool = False
@@ -386,12 +397,4 @@ class DockerRuntime:
         spec = self._healthcheck_of(raw)
         if spec is None:
             raise EngineError(f"container {container} has no healthcheck; add one to its image or service")
-        return self._probe(raw["Id"], spec)
-
-    def _probe(self, container_id: str, spec: HealthcheckSpec) -> HealthProbe:
-        try:
-            result = self.exec(container_id, spec.argv(), timeout=spec.timeout)
-        except ExecTimeout as exc:
-            # Docker counts a probe that times out as failed with exit code -1.
-            return HealthProbe(False, -1, f"healthcheck timed out after {spec.timeout:g} s\n{exc.output}")
-        return HealthProbe(result.ok, result.exit_code, result.stdout + result.stderr)
+        return self._probes.run(raw["Id"], spec)

@@ -326,7 +326,9 @@ class FakeRuntime:
                 health=record.health,
             )
 
-    def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]:
+    def list_containers(
+        self, labels: LabelSelector, *, all: bool = True, health: bool = True
+    ) -> list[ContainerInfo]:
         with self._lock:
             found = [
                 self.inspect_container(name)

@@ -264,9 +264,9 @@ class PodmanRuntime:
                 )
             )
 
-    def inspect_container(self, container: str) -> ContainerInfo:
+    def inspect_container(self, container: str, *, probe: bool = True) -> ContainerInfo:
         document = self._inspect(container)
-        if containers.needs_probe(document):
+        if probe and containers.needs_probe(document):
             # Without systemd Podman never probes: run one now and report its outcome.
             try:
                 self.run_healthcheck(container)
@@ -275,22 +275,23 @@ class PodmanRuntime:
                 pass  # stopped meanwhile: report what Podman stored
         return containers.container_info(document, containers.stored_health(document))
 
-    def list_containers(self, labels: LabelSelector, *, all: bool = True) -> list[ContainerInfo]:
+    def list_containers(
+        self, labels: LabelSelector, *, all: bool = True, health: bool = True
+    ) -> list[ContainerInfo]:
         filters = {"label": label_filters(labels)} if labels else {}
         params = {"all": all, "filters": json.dumps(filters)}
         with engine_errors("containers"):
             summaries = body(self._api.get("/containers/json", params=params)) or []
         ids = [str(summary["Id"]) for summary in summaries]
-        # Inspecting may run a health probe per container (Podman never probes by itself):
-        # in parallel, a stack's listing costs one probe's time, not one per service.
+        # In parallel: with health, each inspection may run a probe (Podman never runs one).
         with ThreadPoolExecutor(max_workers=max(1, min(8, len(ids)))) as pool:
-            infos = list(pool.map(self._inspect_listed, ids))
+            infos = list(pool.map(partial(self._inspect_listed, probe=health), ids))
         return [info for info in infos if info is not None]
 
-    def _inspect_listed(self, container: str) -> ContainerInfo | None:
+    def _inspect_listed(self, container: str, *, probe: bool) -> ContainerInfo | None:
         """Inspect a container that was just listed; None if it has gone since."""
         try:
-            return self.inspect_container(container)
+            return self.inspect_container(container, probe=probe)
         except ContainerNotFound:
             return None
         except EngineError:
