@@ -49,6 +49,7 @@ _COMMAND_MODULES = (
     "images",
     "images_push",
     "stack",
+    "overview",
     "checks",
     "gc",
     "graph",

@@ -37,14 +37,19 @@ def _load(exercise: str, *, base: str | None = None, project: str | None = None)
     return load_exercise(exercise, base=base, project=project)
 
 
-def _running(runtime: Runtime, exercise: str, project: str | None) -> tuple[Stack, str]:
-    """The exercise as its running project has it (its own subnets, if renumbered)."""
+def _running(
+    exercise: str, project: str | None, engine: str | None, command: str
+) -> tuple[Runtime, Stack, str]:
+    """The engine running the project, and the exercise as that project has it (its own
+    subnets, if renumbered)."""
     from toolkit.checks.project import stack_as_running
-    from toolkit.stack.orchestrator import resolve_project
+    from toolkit.cli.project_engine import open_for_running
+    from toolkit.stack.orchestrator import exercise_name, resolve_project
 
     stack = _load(exercise, project=project)
     name = resolve_project(stack, project)
-    return stack_as_running(runtime, stack, name), name
+    runtime = open_for_running(name, engine, exercise=exercise_name(stack), command=command)
+    return runtime, stack_as_running(runtime, stack, name), name
 
 
 KubeOption = Annotated[bool, typer.Option("--kube", help="Check the pods on a Kubernetes cluster.")]
@@ -83,8 +88,7 @@ def check(
 
         check_on_cluster(exercise, project, namespace, kube_context, as_json=json, junit=junit)
         return
-    runtime = context.open_engine(engine)
-    stack, name = _running(runtime, exercise, project)
+    runtime, stack, name = _running(exercise, project, engine, "check")
     run = run_checks(runtime, stack, name, exercise=exercise)
     render.check_run(run, engine=runtime.name, as_json=json)
     if junit is not None:
@@ -103,8 +107,7 @@ def solve(
     from toolkit.checks.solve import apply_solution
     from toolkit.cli.render import checks as render
 
-    runtime = context.open_engine(engine)
-    stack, name = _running(runtime, exercise, project)
+    runtime, stack, name = _running(exercise, project, engine, "solve")
     total = len(stack.exercise.solution)
     report = apply_solution(
         runtime,

@@ -24,6 +24,7 @@ from toolkit.stack.model import Stack
 if TYPE_CHECKING:
     from ipaddress import IPv4Network
 
+    from toolkit.runtime.select import EngineChoice
     from toolkit.stack.placement import Renumbering
 
 ExerciseArgument = Annotated[
@@ -111,6 +112,7 @@ def up(
     engine: EngineOption = None,
 ) -> None:
     """Start an exercise: build missing images, create and start its services, wait for health."""
+    from toolkit.cli import project_engine
     from toolkit.stack import orchestrator
 
     stack = _load(exercise, base, project)
@@ -118,7 +120,8 @@ def up(
     pool = _subnet_pool(renumber, subnet_pool)
     # Every check that needs no engine, once, before any engine is asked.
     checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
-    renumbering, runtime = _open_for_up(engine, pool)
+    choice = project_engine.choose_for_up(checked.project, engine)
+    renumbering, runtime = _open_for_up(choice, pool)
     try:
         result = orchestrator.up_checked(
             runtime,
@@ -147,7 +150,7 @@ def _subnet_pool(renumber: bool, flag: str | None) -> IPv4Network | None:
     return resolve_pool(flag, os.environ)
 
 
-def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
+def _open_for_up(choice: EngineChoice, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
     """Open the engine; with a pool, renumbering from it that also avoids the subnets other
     engines on this host hold (placement.other_engines_subnets), listed while this engine's
     connection opens."""
@@ -155,7 +158,6 @@ def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumber
 
     from toolkit.stack.placement import Renumbering, other_engines_subnets
 
-    choice = context.choose_engine(engine)  # resolved once, for both
     if pool is None:
         return None, context.open_engine(choice)
     with ThreadPoolExecutor(1, thread_name_prefix="labkit-other-engines") as side:
@@ -171,26 +173,13 @@ def down(
     engine: EngineOption = None,
 ) -> None:
     """Remove an exercise's containers and networks (and volumes with --volumes)."""
+    from toolkit.cli.project_engine import open_for_project
     from toolkit.stack.operations import down as stack_down
 
     _, name = _target(exercise, project)
     assert name is not None
-    runtime = context.open_engine(engine)
+    runtime, _ = open_for_project(name, engine)
     render.down_result(stack_down(runtime, name, volumes=volumes, on_event=render.progress))
-
-
-def ps(
-    exercise: OptionalExercise = None,
-    project: ProjectOption = None,
-    json: JsonOption = False,
-    engine: EngineOption = None,
-) -> None:
-    """List the services of a project, or of every labkit project."""
-    from toolkit.stack.operations import ps as stack_ps
-
-    stack, name = _target(exercise, project, required=False)
-    runtime = context.open_engine(engine)
-    render.ps(stack_ps(runtime, name, order=_order(stack)), as_json=json, project=name)
 
 
 def logs(
@@ -205,8 +194,8 @@ def logs(
     from toolkit.stack.operations import logs as stack_logs
 
     stack, name = _target(exercise, project)
-    assert name is not None
-    runtime = context.open_engine(engine)
+    assert stack is not None and name is not None
+    runtime = _open_running(stack, name, engine, "logs")
     lines = stack_logs(runtime, name, service, tail=tail, follow=follow, order=_order(stack))
     try:
         render.log_lines(lines, prefix=service is None)
@@ -227,9 +216,9 @@ def exec_(
     """Run a command in a service; without one, open a shell (bash if there is one, else sh)."""
     from toolkit.stack.operations import exec_in_service, find_service
 
-    _, name = _target(exercise, project)
-    assert name is not None
-    runtime = context.open_engine(engine)
+    stack, name = _target(exercise, project)
+    assert stack is not None and name is not None
+    runtime = _open_running(stack, name, engine, "exec")
     argv = list(command or [])
     if not argv:
         if sys.stdin.isatty():
@@ -243,6 +232,14 @@ def exec_(
         # SystemExit, not typer.Exit: run with standalone_mode=False, click returns typer.Exit's
         # code instead of exiting, and the command's exit code must reach the shell.
         raise SystemExit(result.exit_code)
+
+
+def _open_running(stack: Stack, project: str, engine: str | None, command: str) -> Runtime:
+    """The engine running `project` (see project_engine.open_for_running)."""
+    from toolkit.cli.project_engine import open_for_running
+    from toolkit.stack.orchestrator import exercise_name
+
+    return open_for_running(project, engine, exercise=exercise_name(stack), command=command)
 
 
 def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None) -> None:
@@ -269,29 +266,6 @@ def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None)
     environ = {**os.environ, "DOCKER_HOST": f"unix://{runtime.info().socket}"}
     context.close_engines()
     os.execvpe(binary, argv, environ)
-
-
-def list_(
-    json: JsonOption = False,
-    engine: EngineOption = None,
-) -> None:
-    """List the course's exercises, with their titles and whether they are up."""
-    from toolkit.course import compose_root, find_compose_file
-    from toolkit.errors import EngineUnavailable
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.listing import list_exercises
-
-    runtime: Runtime | None
-    try:
-        runtime = context.open_engine(engine)
-    except EngineUnavailable:
-        if engine:
-            raise
-        runtime = None  # still list the exercises; whether they are up stays unknown
-    entries = list_exercises(
-        compose_root(), runtime, locate=find_compose_file, load=lambda path: load_stack(path)
-    )
-    render.exercises(entries, as_json=json)
 
 
 def validate(
@@ -325,9 +299,11 @@ def describe(
 
     stack, name = _target(exercise, project)
     assert stack is not None and name is not None
+    from toolkit.cli.project_engine import open_for_project
+
     runtime: Runtime | None
     try:
-        runtime = context.open_engine(engine)
+        runtime, _ = open_for_project(name, engine)
     except EngineUnavailable:
         if engine:
             raise
@@ -339,9 +315,7 @@ def register(root: typer.Typer) -> None:
     """Add the stack commands to the root app."""
     root.command()(up)
     root.command()(down)
-    root.command()(ps)
     root.command()(logs)
     root.command("exec")(exec_)
-    root.command("list")(list_)
     root.command()(validate)
     root.command()(describe)

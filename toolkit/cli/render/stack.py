@@ -74,10 +74,14 @@ def status_json(status: ServiceStatus) -> dict[str, object]:
     }
 
 
-def _service_table(statuses: Iterable[ServiceStatus], *, with_project: bool = False) -> Table:
+def _service_table(
+    statuses: Iterable[ServiceStatus], *, with_project: bool = False, engines: Sequence[str] = ()
+) -> Table:
+    """One row per service; `engines` (one per status, in order) adds an engine column."""
     columns = ["service", "state", "health", "IPs", "ports"]
-    table = Table(*(["project", *columns] if with_project else columns), box=None)
-    for status in statuses:
+    leading = (["engine"] if engines else []) + (["project"] if with_project else [])
+    table = Table(*leading, *columns, box=None)
+    for index, status in enumerate(statuses):
         row: list[str | Text] = [
             status.service,
             _state(status),
@@ -85,7 +89,8 @@ def _service_table(statuses: Iterable[ServiceStatus], *, with_project: bool = Fa
             _ips(status),
             ", ".join(_port(p) for p in status.ports),
         ]
-        table.add_row(*([status.project, *row] if with_project else row))
+        first = ([engines[index]] if engines else []) + ([status.project] if with_project else [])
+        table.add_row(*first, *row)
     return table
 
 
@@ -148,14 +153,18 @@ def down_result(result: DownResult) -> None:
 # ---------------------------------------------------------------- ps, logs, exec
 
 
-def ps(statuses: Sequence[ServiceStatus], *, as_json: bool, project: str | None) -> None:
+def ps(
+    rows: Sequence[tuple[str, ServiceStatus]], *, as_json: bool, project: str | None, with_engine: bool
+) -> None:
+    """Services as (engine, status) rows; `with_engine` adds the engine column (all engines)."""
     if as_json:
-        print_json([status_json(s) for s in statuses])
+        print_json([{**status_json(s), "engine": engine} for engine, s in rows])
         return
-    if not statuses:
+    if not rows:
         console.print(f"project {project} is not up" if project else "no labkit project is up")
         return
-    console.print(_service_table(statuses, with_project=project is None))
+    engines = [engine for engine, _ in rows] if with_engine else []
+    console.print(_service_table([s for _, s in rows], with_project=project is None, engines=engines))
 
 
 def log_lines(lines: Iterable[LogLine], *, prefix: bool) -> None:
@@ -192,6 +201,7 @@ def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
                     "error": e.error,
                     "up": e.up,
                     "projects": list(e.projects),
+                    "engines": list(e.engines),
                 }
                 for e in entries
             ]
@@ -200,16 +210,18 @@ def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
     if not entries:
         console.print("no exercises found")
         return
-    table = Table("exercise", "title", "up", box=None)
+    table = Table("exercise", "title", "up", "engine", box=None)
     for entry in entries:
         title = Text(entry.title) if not entry.error else Text(f"invalid: {entry.error}", style="red")
+        engine = Text(", ".join(entry.engines))
         if entry.up is None:
             up = Text("?", style="dim")
         elif entry.up:
             up = Text(", ".join(entry.projects), style="green")
         else:
             up = Text("-", style="dim")
-        table.add_row(entry.name, title, up)
+            engine = Text("-", style="dim")
+        table.add_row(entry.name, title, up, engine)
     console.print(table)
 
 
