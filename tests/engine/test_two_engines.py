@@ -28,9 +28,12 @@ name: twoeng
 x-labkit:
   title: One host for the two-engine tests
   checks:
-    - name: web runs
+    - name: web is solved
       service: web
-      run: "true"
+      run: test -f /tmp/solved
+  solution:
+    - service: web
+      run: touch /tmp/solved
 services:
   web:
     image: {image}
@@ -96,6 +99,8 @@ def test_every_command_finds_the_project_on_its_engine(
         code, _, err = _run(course, "up", "twoeng", *project, "--engine", here)
         assert code == 0, err
 
+        code, out, err = _run(course, "solve", "twoeng", *project)
+        assert code == 0, err
         code, out, err = _run(course, "check", "twoeng", *project)
         assert code == 0, err
         assert f"(twoeng, project {unique_name}, {here})" in out
@@ -146,3 +151,27 @@ def test_ps_of_a_project_that_is_not_up_exits_1(
 ) -> None:
     code, out, err = _run(course, "ps", "twoeng", "-p", unique_name)
     assert (code, out) == (1, f"project {unique_name} is not up\n"), err
+
+
+def test_a_subnet_held_on_the_other_engine_is_refused_before_anything_is_created(
+    runtime: Runtime, other_runtime: Runtime, course: Path, unique_name: str
+) -> None:
+    here, there = runtime.name, other_runtime.name
+    second = f"{unique_name}-b"
+    try:
+        code, _, err = _run(course, "up", "twoeng", "-p", unique_name, "--engine", here)
+        assert code == 0, err
+        code, _, err = _run(course, "up", "twoeng", "-p", second, "--engine", there)
+        assert code == 2
+        assert f"of project '{second}' overlaps {here} network '{unique_name}-lan' (" in err
+        assert err.endswith("run with --renumber to give this project its own subnets\n")
+        assert leftovers(other_runtime, second) == []
+
+        # The self-test's throwaway project moves aside by itself.
+        code, out, err = _run(course, "test", "twoeng", "--engine", there)
+        assert code == 0, out + err
+        assert f"PASS twoeng on {there}" in out
+    finally:
+        labkit("down", "-p", unique_name, "--engine", here)
+        labkit("down", "-p", second, "--engine", there)
+    assert leftovers(runtime, unique_name) == []

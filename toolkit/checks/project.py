@@ -18,6 +18,7 @@ from pathlib import Path
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
+from toolkit.stack.elsewhere import other_engines_subnets
 from toolkit.stack.model import Stack
 from toolkit.stack.placement import project_subnets
 from toolkit.stack.renumber import (
@@ -60,12 +61,15 @@ def renumber_if_clashing(
     project: str,
     environ: Mapping[str, str] | None = None,
     routes: Path | None = None,
+    elsewhere: Mapping[str, IPv4Network] | None = None,
 ) -> Stack:
     """The stack, renumbered into free subnets when its own would overlap a network on the
-    engine (a student's copy of the same exercise, say); unchanged otherwise.
+    engine, on another engine or on a host interface (a student's copy of the same exercise,
+    say); unchanged otherwise. `routes`: the host's routing table (default: /proc/net/route);
+    `elsewhere`: the other engines' subnets (default: asked, stack/elsewhere.py).
 
-    The self-test and test fixtures run next to whatever else the engine holds: a clash
-    there is not a reason to fail.
+    The self-test and test fixtures run next to whatever else the engine (or the other engine,
+    or the host) holds: a clash there is not a reason to fail.
     """
     networks = runtime.list_networks({})
     own = engine_subnets(n for n in networks if n.labels.get(naming.LABEL_PROJECT) == project)
@@ -74,6 +78,9 @@ def renumber_if_clashing(
     # bridge has; Docker would make a second route to one Podman uses): avoid them too.
     routed = host_routed_subnets(routes or ROUTES)
     others.update({name: net for name, net in routed.items() if net not in own.values()})
+    # A Podman network's bridge exists only while a container uses it: ask the other engines.
+    beyond = other_engines_subnets(runtime.name) if elsewhere is None else elsewhere
+    others.update({name: net for name, net in beyond.items() if net not in own.values()})
     if not find_clashes(stack, others):
         return stack
     pool = resolve_pool(None, os.environ if environ is None else environ)

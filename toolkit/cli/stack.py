@@ -121,7 +121,7 @@ def up(
     # Every check that needs no engine, once, before any engine is asked.
     checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
     choice = project_engine.choose_for_up(checked.project, engine)
-    renumbering, runtime = _open_for_up(choice, pool)
+    renumbering, runtime, elsewhere = _open_for_up(choice, pool)
     try:
         result = orchestrator.up_checked(
             runtime,
@@ -131,6 +131,7 @@ def up(
             keep_on_failure=keep_on_failure,
             on_event=render.progress,
             renumbering=renumbering,
+            elsewhere=elsewhere,
         )
     except StackError as exc:
         render.stack_failure(exc)
@@ -150,20 +151,22 @@ def _subnet_pool(renumber: bool, flag: str | None) -> IPv4Network | None:
     return resolve_pool(flag, os.environ)
 
 
-def _open_for_up(choice: EngineChoice, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
-    """Open the engine; with a pool, renumbering from it that also avoids the subnets other
-    engines on this host hold (placement.other_engines_subnets), listed while this engine's
-    connection opens."""
+def _open_for_up(
+    choice: EngineChoice, pool: IPv4Network | None
+) -> tuple[Renumbering | None, Runtime, dict[str, IPv4Network]]:
+    """Open the engine; meanwhile list the subnets in use beyond it (other engines' networks,
+    the host's interfaces: stack/elsewhere.py), which `up` refuses or, with a pool, avoids."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from toolkit.stack.placement import Renumbering, other_engines_subnets
+    from toolkit.stack.elsewhere import subnets_elsewhere
+    from toolkit.stack.placement import Renumbering
 
-    if pool is None:
-        return None, context.open_engine(choice)
-    with ThreadPoolExecutor(1, thread_name_prefix="labkit-other-engines") as side:
-        elsewhere = side.submit(other_engines_subnets, choice)
+    with ThreadPoolExecutor(1, thread_name_prefix="labkit-elsewhere") as side:
+        # A socket listing away; connecting to this engine takes longer: overlap the two.
+        elsewhere = side.submit(subnets_elsewhere, choice.name)
         runtime = context.open_engine(choice)
-        return Renumbering(pool=pool, taken_elsewhere=elsewhere.result()), runtime
+        taken = elsewhere.result()
+    return (None if pool is None else Renumbering(pool=pool)), runtime, taken
 
 
 def down(

@@ -12,6 +12,7 @@ import http.client
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from toolkit.errors import EngineUnavailable
@@ -37,7 +38,29 @@ def labelled_containers(
         EngineUnavailable: the engine does not answer on its socket.
     """
     wanted = [key if value is None else f"{key}={value}" for key, value in labels.items()]
-    path = "/containers/json?all=1&filters=" + quote(json.dumps({"label": wanted}))
+    listed = _get(choice, "/containers/json?all=1&filters=" + quote(json.dumps({"label": wanted})), timeout)
+    return [
+        Peeked(labels=dict(entry.get("Labels") or {}), running=entry.get("State") == "running")
+        for entry in listed
+    ]
+
+
+def network_subnets(choice: EngineChoice, timeout: float = PEEK_TIMEOUT) -> list[tuple[str, str]]:
+    """(network name, subnet) of every subnet of every network on the engine.
+
+    Raises:
+        EngineUnavailable: the engine does not answer on its socket.
+    """
+    return [
+        (str(network.get("Name", "")), str(config["Subnet"]))
+        for network in _get(choice, "/networks", timeout)
+        for config in (network.get("IPAM") or {}).get("Config") or []
+        if config.get("Subnet")
+    ]
+
+
+def _get(choice: EngineChoice, path: str, timeout: float) -> list[dict[str, Any]]:
+    """GET a JSON list from the engine's Docker-compatible API."""
     conn = _UnixHTTPConnection(choice.socket, timeout)
     try:
         conn.request("GET", path)
@@ -48,10 +71,6 @@ def labelled_containers(
     finally:
         conn.close()
     if response.status != 200:
-        raise EngineUnavailable(
-            f"{choice.name} at {choice.socket} answered {response.status} to a container listing"
-        )
-    return [
-        Peeked(labels=dict(entry.get("Labels") or {}), running=entry.get("State") == "running")
-        for entry in json.loads(body or b"[]")
-    ]
+        raise EngineUnavailable(f"{choice.name} at {choice.socket} answered {response.status} to GET {path}")
+    listed = json.loads(body or b"[]")
+    return listed if isinstance(listed, list) else []
