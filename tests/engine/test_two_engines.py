@@ -140,7 +140,7 @@ def test_every_command_finds_the_project_on_its_engine(
         assert (entry["projects"], entry["engines"]) == ([unique_name], [here])
 
         code, out, err = _run(course, "down", *project)
-        assert (code, out) == (0, f"project {unique_name}: removed 1 containers, 1 networks\n"), err
+        assert (code, out) == (0, f"project {unique_name}: removed 1 container, 1 network\n"), err
     finally:
         labkit("down", "-p", unique_name, "--engine", here)
     assert leftovers(runtime, unique_name) == []

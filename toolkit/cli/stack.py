@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -284,6 +285,32 @@ def validate(
     stack = _load(exercise, base, project)
     plan = validate_stack(stack)
     render.plan(stack, plan, project=resolve_project(stack, project), as_json=json)
+    _warn_idle_services(stack)
+
+
+def _warn_idle_services(stack: Stack) -> None:
+    """One line per service that would exit at once in a lab with checks (idle_services.py)."""
+    from toolkit.course import course_of, images_root
+    from toolkit.stack.compose.lines import service_lines
+    from toolkit.stack.idle_services import idle_services
+
+    course = course_of(stack.folder)
+    idle = idle_services(stack, course / "images" if course else images_root())
+    lines = service_lines(stack.file) if idle else {}
+    for found in idle:
+        render.warning(
+            f"{_shown(stack.file)}:{lines.get(found.service, 1)}: service {found.service!r} runs "
+            f"`{found.runs}`, which exits at once without a terminal, so checks cannot run in it: "
+            'give it a long-running command (command: ["sleep", "infinity"], with init: true)'
+        )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def describe(

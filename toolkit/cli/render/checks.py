@@ -14,7 +14,7 @@ from toolkit.checks.results import CheckResult, CheckRun, summary
 from toolkit.checks.selftest import SelfTestReport
 from toolkit.checks.solve import SolveReport, StepResult
 from toolkit.cli.render import check_failures as explain
-from toolkit.cli.render import console, note, print_json
+from toolkit.cli.render import console, count, note, print_json
 
 PASS = "[green]pass[/]"
 FAIL = "[red]FAIL[/]"
@@ -121,7 +121,9 @@ def solve_report(report: SolveReport, *, as_json: bool) -> None:
     if report.total == 0:
         console.print(f"{escape(report.exercise)} has no reference solution")
     elif report.passed:
-        console.print(f"[green]solution applied[/]: {report.total} steps in {_seconds(report.duration)}")
+        console.print(
+            f"[green]solution applied[/]: {count(report.total, 'step')} in {_seconds(report.duration)}"
+        )
     else:
         failed = report.failed_step
         index = failed.index if failed else len(report.steps)

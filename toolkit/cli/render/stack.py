@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from rich.table import Table
 from rich.text import Text
 
-from toolkit.cli.render import console, err_console, note, print_json
+from toolkit.cli.render import console, count, err_console, note, print_json
 from toolkit.errors import StackError
 from toolkit.runtime.specs import ExecResult, PortBinding
 from toolkit.stack.describe import ExerciseDescription, format_description
@@ -97,11 +97,30 @@ def _service_table(
 # ---------------------------------------------------------------- up and down
 
 
+# What `up` says as it goes, on a terminal: each service created, started, then ready.
+_STEPS = {
+    "network-created": "network created",
+    "container-created": "created",
+    "container-started": "started",
+}
+
+
+def _step(event: StackEvent) -> str | None:
+    if event.kind == "service-ready":
+        return event.detail or "ready"
+    return _STEPS.get(event.kind)
+
+
 def progress(event: StackEvent) -> None:
-    """Progress of up/down on stderr: image builds always (they take long), the rest in -v."""
+    """Progress of up/down on stderr: image builds always (they take long); on a terminal each
+    service's steps (quiet when piped); every event with -v."""
     from toolkit.cli.context import is_verbose
 
-    if event.kind == "image-build" and event.detail.startswith("for service"):
+    step = _step(event)
+    if step is not None and not is_verbose():
+        if err_console.is_terminal:
+            note(f"  {event.subject}: {step}")
+    elif event.kind == "image-build" and event.detail.startswith("for service"):
         note(f"building {event.subject} {event.detail}")
     elif event.kind == "image-build" and event.detail == "started":
         note(f"building course image {event.subject}")
@@ -115,7 +134,7 @@ def up_result(result: UpResult, *, describe_hint: str | None = None) -> None:
     """The project's services as `up` left them; `describe_hint`: the command that shows the
     exercise with this project's addresses (after --renumber)."""
     changed = sum(1 for s in result.services if s.action != "unchanged")
-    what = "up to date, nothing changed" if not result.changed else f"{changed} services started"
+    what = "up to date, nothing changed" if not result.changed else f"{count(changed, 'service')} started"
     if not result.waited:
         what += ", not waiting for health"
     console.print(f"project {result.project} on {result.engine}: {what}")
@@ -144,9 +163,9 @@ def down_result(result: DownResult) -> None:
     if not result.found:
         console.print(f"project {result.project}: nothing to remove")
         return
-    parts = [f"{len(result.containers)} containers", f"{len(result.networks)} networks"]
+    parts = [count(len(result.containers), "container"), count(len(result.networks), "network")]
     if result.volumes:
-        parts.append(f"{len(result.volumes)} volumes")
+        parts.append(count(len(result.volumes), "volume"))
     console.print(f"project {result.project}: removed {', '.join(parts)}")
 
 
@@ -278,10 +297,17 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
         console.print(f"note: {ignored}", markup=False)
 
 
+def warning(message: str) -> None:
+    """A warning that does not stop the command: one line on stderr."""
+    err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+
+
 def description(described: ExerciseDescription, *, as_json: bool) -> None:
     """`labkit describe`: the exercise as one project has it."""
     if as_json:
         print_json(dataclasses.asdict(described))
         return
-    sys.stdout.write(format_description(described))
+    # On a terminal, wrapped between words to its width; piped, the text's own lines.
+    width = console.width - 1 if console.is_terminal else None
+    sys.stdout.write(format_description(described, width))
     sys.stdout.flush()
