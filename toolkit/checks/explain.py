@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from toolkit.checks.results import CheckResult, format_seconds
 
 SHOWN_LINES = 24
+# Output this short is read at a glance in its own order (a route table keeps its header).
+SHORT_OUTPUT = 8
 # Words of a pattern worth looking for in output: runs of letters, digits, dots, colons,
 # slashes and dashes left once the regex's escapes are undone (`10\.50\.0\.11` -> 10.50.0.11).
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{2,}")
@@ -78,9 +80,10 @@ def pattern_words(pattern: str | None) -> tuple[str, ...]:
 def excerpt(result: CheckResult, limit: int = SHOWN_LINES) -> Excerpt:
     """The output lines worth showing, the ones that matter first.
 
-    A wrong exit code puts stderr (where errors go) before stdout. A wrong stdout puts first
-    the lines sharing the most words with the expected pattern (a student's nearly right rule
-    shares more than the engine's own), then the output in its own order, without those.
+    A wrong exit code puts stderr (where errors go) before stdout. A wrong stdout longer than a
+    glance puts first the lines sharing the most words with the expected pattern (a student's
+    nearly right rule shares more than the engine's own), then the output in its own order,
+    without those.
     """
     stdout = result.stdout.rstrip("\n").splitlines() if result.stdout.strip() else []
     stderr = result.stderr.rstrip("\n").splitlines() if result.stderr.strip() else []
@@ -90,8 +93,8 @@ def excerpt(result: CheckResult, limit: int = SHOWN_LINES) -> Excerpt:
     shared = [sum(1 for word in words if word in line) for line in lines]
     best = max(shared, default=0)
     picked = [i for i, count in enumerate(shared) if best and count == best][: limit // 2]
-    if len(picked) == len(lines):
-        picked = []  # every line alike: nothing to bring forward
+    if len(picked) == len(lines) or len(lines) <= SHORT_OUTPUT:
+        picked = []  # every line alike, or all of it at a glance: nothing to bring forward
     chosen = set(picked)
     ordered = [lines[i] for i in picked] + [line for i, line in enumerate(lines) if i not in chosen]
     shown = tuple(ordered[:limit])

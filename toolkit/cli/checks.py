@@ -48,7 +48,7 @@ def _running(
 
     stack = _load(exercise, project=project)
     name = resolve_project(stack, project)
-    runtime = open_for_running(name, engine, exercise=exercise_name(stack), command=command)
+    runtime = open_for_running(name, engine, typed=exercise, exercise=exercise_name(stack), command=command)
     return runtime, stack_as_running(runtime, stack, name), name
 
 

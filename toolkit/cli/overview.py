@@ -57,6 +57,7 @@ def ps(
     A named project that is not up exits 1, naming the exercise's projects that are.
     """
     from toolkit.cli import project_engine
+    from toolkit.course import names_a_path
     from toolkit.stack.orchestrator import exercise_name
 
     stack, name = _target(exercise, project, required=False)
@@ -66,7 +67,8 @@ def ps(
         rows = _rows(located.choice, name, order) if located.found else []
         render.ps(rows, as_json=json, project=name, with_engine=False)
         if not rows:
-            if stack is not None and not json:
+            # A path's folder name may be anyone's: only a course exercise's projects are named.
+            if stack is not None and exercise and not names_a_path(exercise) and not json:
                 _name_the_exercises_projects(exercise_name(stack), name)
             raise typer.Exit(1)
         return

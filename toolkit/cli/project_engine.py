@@ -34,17 +34,20 @@ def open_for_project(project: str, engine: str | None) -> tuple[Runtime, bool]:
     return context.open_engine(located.choice), located.found
 
 
-def open_for_running(project: str, engine: str | None, *, exercise: str, command: str) -> Runtime:
+def open_for_running(project: str, engine: str | None, *, typed: str, exercise: str, command: str) -> Runtime:
     """Connect to the engine that runs `project`; refuse when no engine does, naming the
-    exercise's projects that are up (a forgotten -p).
+    projects of `exercise` (its label) that are up, when `typed` named a course exercise (a
+    forgotten -p; a path's folder name may be anyone's).
 
     Raises:
         UsageError: the project is up nowhere, or not where asked.
     """
+    from toolkit.course import names_a_path
+
     runtime, found = open_for_project(project, engine)
     if not found:
-        projects = whereabouts.exercise_projects(exercise, available_engines())
-        raise whereabouts.not_up_error(exercise, project, command, projects)
+        projects = [] if names_a_path(typed) else whereabouts.exercise_projects(exercise, available_engines())
+        raise whereabouts.not_up_error(typed, project, command, projects)
     return runtime
 
 

@@ -199,7 +199,7 @@ def logs(
 
     stack, name = _target(exercise, project)
     assert stack is not None and name is not None
-    runtime = _open_running(stack, name, engine, "logs")
+    runtime = _open_running(exercise, stack, name, engine, "logs")
     lines = stack_logs(runtime, name, service, tail=tail, follow=follow, order=_order(stack))
     try:
         render.log_lines(lines, prefix=service is None)
@@ -222,7 +222,7 @@ def exec_(
 
     stack, name = _target(exercise, project)
     assert stack is not None and name is not None
-    runtime = _open_running(stack, name, engine, "exec")
+    runtime = _open_running(exercise, stack, name, engine, "exec")
     argv = list(command or [])
     if not argv:
         if sys.stdin.isatty():
@@ -238,12 +238,12 @@ def exec_(
         raise SystemExit(result.exit_code)
 
 
-def _open_running(stack: Stack, project: str, engine: str | None, command: str) -> Runtime:
+def _open_running(exercise: str, stack: Stack, project: str, engine: str | None, command: str) -> Runtime:
     """The engine running `project` (see project_engine.open_for_running)."""
     from toolkit.cli.project_engine import open_for_running
     from toolkit.stack.orchestrator import exercise_name
 
-    return open_for_running(project, engine, exercise=exercise_name(stack), command=command)
+    return open_for_running(project, engine, typed=exercise, exercise=exercise_name(stack), command=command)
 
 
 def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None) -> None:

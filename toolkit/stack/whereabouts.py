@@ -131,7 +131,7 @@ def not_up_error(
     exercise: str, project: str, command: str, projects: Sequence[tuple[str, str]]
 ) -> UsageError:
     """The error for a command on a project that is not up: name the exercise's projects that
-    are up (a forgotten -p), else say how to bring it up."""
+    are up (a forgotten -p), else say how to bring it up. `exercise` as the user typed it."""
     if projects:
         listed = ", ".join(f"{name} ({engine})" for name, engine in projects)
         first = projects[0][0]
@@ -141,7 +141,7 @@ def not_up_error(
         )
     hint = f"labkit up {exercise}" + (f" -p {project}" if project != exercise else "")
     return UsageError(
-        f"exercise {exercise!r} is not up (no container of project {project!r}): run `{hint}` first"
+        f"exercise {exercise!r} is not up (no running container of project {project!r}): run `{hint}` first"
     )
 
 

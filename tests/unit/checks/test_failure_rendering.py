@@ -60,12 +60,11 @@ def test_a_failed_check_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
         "           (as root, in service host1)",
         f"  expected exit 0 and stdout matching /{PATTERN}/",  # in full, whatever the width
         "  got      exit 0, but stdout does not match",
-        "  output   (4 lines, the closest to the pattern first)",
-        "    " + ROUTES[2],  # these two share the most words with the pattern
-        "    " + ROUTES[3],
-        "    --",
+        "  output   (4 lines)",
+        "    " + ROUTES[0],  # short: in its own order, the header above its rows
+        "    " + ROUTES[1],  # whole, though past 80 columns
+        "    " + ROUTES[2],
     ]
-    assert lines[13:15] == ["    " + ROUTES[0], "    " + ROUTES[1]]  # whole, though past 80
     assert lines[-1] == "1 passed, 1 failed in 0.20s (routing, project trial1, docker)"
 
 
@@ -92,6 +91,13 @@ def test_a_wrong_exit_shows_the_command_stderr_first_and_says_no_output(
     noisy = _failed(exit_code=1, stdout="fine\n", stderr="ping: connect: Network is unreachable\n")
     shown = excerpt(noisy)
     assert shown.lines[0] == "ping: connect: Network is unreachable"
+
+
+def test_in_long_output_the_lines_closest_to_the_pattern_come_first() -> None:
+    ruleset = [f"  ip daddr 127.0.0.{n} accept" for n in range(20)] + ["  ip saddr 10.50.0.12 accept"]
+    shown = excerpt(_failed(stdout="\n".join(ruleset), expected_output=r"ip saddr 10\.50\.0\.11 .*accept"))
+    assert (shown.lines[0], shown.relevant) == ("  ip saddr 10.50.0.12 accept", 1)
+    assert shown.lines[1:3] == tuple(ruleset[:2])
 
 
 def test_long_output_is_trimmed_with_a_count() -> None:

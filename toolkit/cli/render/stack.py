@@ -229,18 +229,24 @@ def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
     if not entries:
         console.print("no exercises found")
         return
-    table = Table("exercise", "title", "up", "engine", box=None)
+    table = Table("exercise", "title", "engine", "up as", box=None)
     for entry in entries:
         title = Text(entry.title) if not entry.error else Text(f"invalid: {entry.error}", style="red")
-        engine = Text(", ".join(entry.engines))
-        if entry.up is None:
-            up = Text("?", style="dim")
-        elif entry.up:
-            up = Text(", ".join(entry.projects), style="green")
-        else:
-            up = Text("-", style="dim")
-            engine = Text("-", style="dim")
-        table.add_row(entry.name, title, up, engine)
+        if not entry.up:
+            mark = Text("?" if entry.up is None else "-", style="dim")
+            table.add_row(entry.name, title, mark, mark)
+            continue
+        by_engine: dict[str, list[str]] = {}
+        for project, engine in zip(entry.projects, entry.engines, strict=True):
+            by_engine.setdefault(engine, []).append(project)
+        for index, (engine, projects) in enumerate(sorted(by_engine.items())):
+            first = index == 0
+            table.add_row(
+                entry.name if first else "",
+                title if first else "",
+                engine,
+                Text(", ".join(projects), style="green"),
+            )
     console.print(table)
 
 
