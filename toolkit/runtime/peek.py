@@ -19,6 +19,7 @@ from toolkit.errors import EngineUnavailable
 from toolkit.runtime.select import EngineChoice, _UnixHTTPConnection
 
 PEEK_TIMEOUT = 5.0
+ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -60,16 +61,24 @@ def network_subnets(choice: EngineChoice, timeout: float = PEEK_TIMEOUT) -> list
 
 
 def _get(choice: EngineChoice, path: str, timeout: float) -> list[dict[str, Any]]:
-    """GET a JSON list from the engine's Docker-compatible API."""
-    conn = _UnixHTTPConnection(choice.socket, timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        body = response.read()
-    except (OSError, http.client.HTTPException) as exc:
-        raise EngineUnavailable(f"{choice.name} at {choice.socket} stopped answering: {exc}") from exc
-    finally:
-        conn.close()
+    """GET a JSON list from the engine's Docker-compatible API.
+
+    Asked again after a server error: Podman answers 500 when a container or network goes
+    away while it lists them (another project's `down`), and a listing that quietly came back
+    empty would make a project look absent.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        conn = _UnixHTTPConnection(choice.socket, timeout)
+        try:
+            conn.request("GET", path)
+            response = conn.getresponse()
+            body = response.read()
+        except (OSError, http.client.HTTPException) as exc:
+            raise EngineUnavailable(f"{choice.name} at {choice.socket} stopped answering: {exc}") from exc
+        finally:
+            conn.close()
+        if response.status < 500 or attempt == ATTEMPTS:
+            break
     if response.status != 200:
         raise EngineUnavailable(f"{choice.name} at {choice.socket} answered {response.status} to GET {path}")
     listed = json.loads(body or b"[]")

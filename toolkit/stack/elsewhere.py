@@ -58,12 +58,15 @@ def _read_routes(path: Path) -> str:
         return ""  # not Linux, or no /proc: the engines' own checks still hold
 
 
-def _other_engines(engine: str, choices: Sequence[EngineChoice]) -> Subnets:
+Listing = Callable[[EngineChoice], list[tuple[str, str]]]
+
+
+def _other_engines(engine: str, choices: Sequence[EngineChoice], listing: Listing) -> Subnets:
     others = [choice for choice in choices if choice.name != engine]
 
     def listed(choice: EngineChoice) -> Subnets:
         try:
-            pairs = network_subnets(choice)
+            pairs = listing(choice)
         except ToolkitError:
             return {}  # an engine that stops answering holds nothing we can act on
         found: Subnets = {}
@@ -94,10 +97,11 @@ def subnets_elsewhere(
     *,
     choices: Callable[[], list[EngineChoice]] = available_engines,
     routes: Path = ROUTES,
+    listing: Listing = network_subnets,
 ) -> Subnets:
     """The subnets other engines' networks and the host's interfaces hold, for an `up` on
     `engine`; the other engines' first, so a clash names the network rather than its bridge."""
-    found = _other_engines(engine, choices())
+    found = _other_engines(engine, choices(), listing)
     known = set(found.values())
     # A bridge of a network listed already says the same thing less clearly.
     links = {key: subnet for key, subnet in host_links(_read_routes(routes)).items() if subnet not in known}

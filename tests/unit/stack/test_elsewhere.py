@@ -5,6 +5,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 from pathlib import Path
 
+from toolkit.runtime.select import EngineChoice
 from toolkit.stack.elsewhere import host_links, subnets_elsewhere
 
 ROUTES = """\
@@ -25,3 +26,20 @@ def test_host_links_are_the_interfaces_subnets_without_default_or_gateway_routes
 
 def test_unreadable_routes_and_no_other_engine_leave_nothing(tmp_path: Path) -> None:
     assert subnets_elsewhere("docker", choices=list, routes=tmp_path / "missing") == {}
+
+
+def test_other_engines_networks_come_first_and_their_bridges_are_not_listed_twice(tmp_path: Path) -> None:
+    routes = tmp_path / "route"
+    routes.write_text(ROUTES)
+    docker = EngineChoice("docker", "/run/docker.sock", "detected")
+    podman = EngineChoice("podman", "/run/podman/podman.sock", "detected")
+
+    def listing(choice: EngineChoice) -> list[tuple[str, str]]:
+        assert choice is podman  # the engine `up` works on is not asked
+        return [("trial3-lan1", "10.40.0.0/24"), ("ipv6", "fd00::/64")]
+
+    found = subnets_elsewhere("docker", choices=lambda: [docker, podman], routes=routes, listing=listing)
+    assert found == {
+        "podman network 'trial3-lan1'": IPv4Network("10.40.0.0/24"),
+        "the host's interface br-1": IPv4Network("10.89.1.0/24"),
+    }
