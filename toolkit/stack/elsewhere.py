@@ -86,10 +86,13 @@ def _other_engines(engine: str, choices: Sequence[EngineChoice], listing: Listin
 
 
 def other_engines_subnets(
-    engine: str, *, choices: Callable[[], list[EngineChoice]] = available_engines
+    engine: str,
+    *,
+    choices: Callable[[], list[EngineChoice]] = available_engines,
+    listing: Listing = network_subnets,
 ) -> Subnets:
     """The subnets of the networks of every engine that answers here but `engine`."""
-    return _other_engines(engine, choices())
+    return _other_engines(engine, choices(), listing)
 
 
 def subnets_elsewhere(
