@@ -108,7 +108,7 @@ def test_check_solve_check(runtime: Runtime, compose_file: Path, running: str, t
     assert "expected exit 0, stdout ~ /^on$/; got exit 1" in before.stdout
     assert "cat: can't open '/tmp/flag': No such file or directory" in before.stdout
     assert "output does not match" not in before.stdout  # the table says expected vs got
-    assert lines[-1].startswith("1 passed, 2 failed in ")
+    assert lines[-1].startswith("1 passed, 2 failed, 0/2 points in ")
     assert lines[-1].endswith(f"({compose_file}, project {running}, {runtime.name})")
 
     as_json = json.loads(labkit("check", *target, "--json").stdout)
@@ -130,7 +130,7 @@ def test_check_solve_check(runtime: Runtime, compose_file: Path, running: str, t
     junit = tmp_path / "reports" / "check.xml"
     after = labkit("check", *target, "--junit", str(junit))
     assert after.returncode == 0, after.stdout
-    assert after.stdout.splitlines()[-1].startswith("3 passed, 0 failed in ")
+    assert after.stdout.splitlines()[-1].startswith("3 passed, 0 failed, 2/2 points in ")
     root = ET.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures")) == ("3", "0")
 

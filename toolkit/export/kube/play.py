@@ -101,6 +101,9 @@ def unplay(runtime: Runtime, played: Played) -> None:
             pass  # it exited meanwhile: kube down removes it all the same
     for document in reversed(played.documents):
         runtime.down_kube(document)
+    # What kube down does not know of: the probe containers the checks made on the networks.
+    for container in runtime.list_containers(naming.project_selector(played.namespace), all=True):
+        _forget(partial(runtime.remove_container, container.id, force=True))
     for volume in played.volumes:
         _forget(partial(runtime.remove_volume, volume, force=True))
     for network in reversed(played.networks):
