@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 
 from podman.api import APIClient
 
-from toolkit.errors import NameConflict, NetworkNotFound
+from toolkit.errors import EngineError, NameConflict, NetworkNotFound
 from toolkit.runtime.podman.errors import JSON, body, check, engine_errors
 from toolkit.runtime.podman.internal import add_internal_rules
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
@@ -43,8 +44,7 @@ class PodmanNetworks:
             if spec.gateway:
                 subnet["gateway"] = spec.gateway
             document["subnets"] = [subnet]
-        with engine_errors(f"network {spec.name}", conflict=NameConflict):
-            created = body(self._api.post("/networks/create", data=json.dumps(document)))
+        created = self._post_create(spec.name, document)
         info = network_info(created)
         bridge = str(created.get("network_interface") or "")
         try:
@@ -57,6 +57,23 @@ class PodmanNetworks:
             self._delete(spec.name)  # a network that can't behave as documented is undone
             raise
         return info
+
+    def _post_create(self, name: str, document: JSON) -> JSON:
+        """POST the network, again when Podman trips over another network going away.
+
+        Podman 4.3 checks a new subnet against every interface of the host; when another
+        bridge is removed while it reads them, the create fails with "route ip+net: no such
+        network interface" (a 500), although nothing is wrong with this network.
+        """
+        for attempt in range(4):
+            try:
+                with engine_errors(f"network {name}", conflict=NameConflict):
+                    return body(self._api.post("/networks/create", data=json.dumps(document)))  # type: ignore[no-any-return]
+            except EngineError as exc:
+                if "no such network interface" not in str(exc) or attempt == 3:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     def inspect(self, name: str) -> NetworkInfo:
         return network_info(self._get(name))
