@@ -104,8 +104,14 @@ def test_check_solve_check(runtime: Runtime, compose_file: Path, running: str, t
     before = labkit("check", *target)
     assert before.returncode == 1, before.stderr
     lines = before.stdout.splitlines()
-    assert lines[0].split() == ["check", "service", "result", "time", "details"]
-    assert "expected exit 0, stdout ~ /^on$/; got exit 1" in before.stdout
+    assert lines[0].split() == ["check", "service", "result", "time"]
+    failed = lines[lines.index("FAIL the flag is set") :]
+    assert failed[1:5] == [
+        "  ran      cat /tmp/flag",
+        "           (as the service's user, in service web)",
+        "  expected exit 0 and stdout matching /^on$/",
+        "  got      exit 1",
+    ]
     assert "cat: can't open '/tmp/flag': No such file or directory" in before.stdout
     assert "output does not match" not in before.stdout  # the table says expected vs got
     assert lines[-1].startswith("1 passed, 2 failed, 0/2 points in ")

@@ -325,7 +325,7 @@ def test_ps_logs_down_and_gc_touch_only_the_named_project(
     assert gc.returncode == 0, gc.stderr
     gone = labkit("down", "-p", project, "--volumes", *engine)
     assert gone.returncode == 0, gone.stderr
-    assert gone.stdout == f"project {project}: removed 1 containers, 1 networks, 1 volumes\n"
+    assert gone.stdout == f"project {project}: removed 1 container, 1 network, 1 volume\n"
 
     assert leftovers(runtime, project) == []
     assert runtime.inspect_container(neighbours["stray"]).running

@@ -70,7 +70,7 @@ def test_the_command_table_names_every_command_and_its_module() -> None:
 def test_a_command_line_needs_its_own_module_only() -> None:
     from toolkit.cli.app import _COMMAND_MODULES, modules_for
 
-    assert modules_for(["ps", "-p", "x"]) == ("stack",)
+    assert modules_for(["ps", "-p", "x"]) == ("overview",)
     assert modules_for(["-v", "images", "push", "web"]) == ("images", "images_push")
     assert modules_for(["--version"]) == ()
     assert modules_for(["--help"]) == _COMMAND_MODULES

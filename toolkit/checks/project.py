@@ -7,10 +7,7 @@ the same addresses, so they are recovered from the subnets its networks have on 
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
-import struct
 from collections.abc import Mapping
 from dataclasses import replace
 from ipaddress import IPv4Network
@@ -18,6 +15,7 @@ from pathlib import Path
 
 from toolkit.runtime.protocol import Runtime
 from toolkit.stack import naming
+from toolkit.stack.elsewhere import host_subnets, other_engines_subnets
 from toolkit.stack.model import Stack
 from toolkit.stack.placement import project_subnets
 from toolkit.stack.renumber import (
@@ -60,50 +58,29 @@ def renumber_if_clashing(
     project: str,
     environ: Mapping[str, str] | None = None,
     routes: Path | None = None,
+    elsewhere: Mapping[str, IPv4Network] | None = None,
 ) -> Stack:
     """The stack, renumbered into free subnets when its own would overlap a network on the
-    engine (a student's copy of the same exercise, say); unchanged otherwise.
+    engine, on another engine or on a host interface (a student's copy of the same exercise,
+    say); unchanged otherwise. `routes`: the host's routing table (default: /proc/net/route);
+    `elsewhere`: the other engines' subnets (default: asked, stack/elsewhere.py).
 
-    The self-test and test fixtures run next to whatever else the engine holds: a clash
-    there is not a reason to fail.
+    The self-test and test fixtures run next to whatever else the engine (or the other engine,
+    or the host) holds: a clash there is not a reason to fail.
     """
     networks = runtime.list_networks({})
     own = engine_subnets(n for n in networks if n.labels.get(naming.LABEL_PROJECT) == project)
     others = engine_subnets(n for n in networks if n.labels.get(naming.LABEL_PROJECT) != project)
     # The other engine's networks share this host's routes (Podman refuses a subnet a Docker
     # bridge has; Docker would make a second route to one Podman uses): avoid them too.
-    routed = host_routed_subnets(routes or ROUTES)
+    routed = host_subnets() if routes is None else host_subnets(routes)
     others.update({name: net for name, net in routed.items() if net not in own.values()})
+    # A Podman network's bridge exists only while a container uses it: ask the other engines.
+    beyond = other_engines_subnets(runtime.name) if elsewhere is None else elsewhere
+    others.update({name: net for name, net in beyond.items() if net not in own.values()})
     if not find_clashes(stack, others):
         return stack
     pool = resolve_pool(None, os.environ if environ is None else environ)
     # The search for free subnets starts at a place derived from the name: use the project's.
     mapping = plan_renumbering(replace(stack, name=project), others.values(), pool)
     return apply_renumbering(stack, mapping)
-
-
-ROUTES = Path("/proc/net/route")
-
-
-def host_routed_subnets(routes: Path = ROUTES) -> dict[str, IPv4Network]:
-    """`route on IFACE` -> subnet, for each IPv4 subnet this host routes (bridges of either
-    engine, the host's own networks); the default route is left out. Empty without procfs."""
-    try:
-        rows = routes.read_text().splitlines()[1:]
-    except OSError:
-        return {}
-    found: dict[str, IPv4Network] = {}
-    for row in rows:
-        fields = row.split()
-        if len(fields) < 8:
-            continue
-        try:
-            # /proc/net/route prints the network-order bytes as one native integer in hex.
-            destination = socket.inet_ntoa(struct.pack("=L", int(fields[1], 16)))
-            mask = socket.inet_ntoa(struct.pack("=L", int(fields[7], 16)))
-            subnet = ipaddress.IPv4Network(f"{destination}/{mask}", strict=False)
-        except (ValueError, struct.error):
-            continue
-        if subnet.prefixlen:
-            found[f"route on {fields[0]} ({subnet})"] = subnet
-    return found

@@ -53,6 +53,8 @@ class CheckResult:
     exit_code: int | None  # None when the command never finished (timeout) or never ran
     stdout: str = ""
     stderr: str = ""
+    argv: tuple[str, ...] = ()  # the command as run
+    user: str | None = None  # as which user (None: the service's own)
     timed_out: bool = False
     timeout: float = 0.0
     error: str = ""  # why the command could not run at all (no container, engine refusal)
@@ -155,6 +157,8 @@ def judge(check: Check, result: ExecResult) -> CheckResult:
     return CheckResult(
         name=check.name,
         service=check.service,
+        argv=check.run,
+        user=check.user,
         passed=not error and result.exit_code == check.expect_exit and matches,
         duration=result.duration,
         expected_exit=check.expect_exit,
@@ -175,6 +179,8 @@ def timed_out(check: Check, exc: ExecTimeout, duration: float) -> CheckResult:
     return CheckResult(
         name=check.name,
         service=check.service,
+        argv=check.run,
+        user=check.user,
         passed=False,
         duration=duration,
         expected_exit=check.expect_exit,
@@ -195,6 +201,8 @@ def not_run(check: Check, error: str, duration: float = 0.0, *, blocked_by: str 
     return CheckResult(
         name=check.name,
         service=check.service,
+        argv=check.run,
+        user=check.user,
         passed=False,
         duration=duration,
         expected_exit=check.expect_exit,

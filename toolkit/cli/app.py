@@ -14,9 +14,10 @@ from typing import Annotated
 
 import typer
 
-from toolkit.cli import context
+from toolkit.cli import context, help_format
 from toolkit.errors import Interrupted, ToolkitError
 
+help_format.apply()
 app = typer.Typer(
     name="labkit",
     help="Build course lab images and run exercise stacks on Docker or Podman.",
@@ -53,6 +54,7 @@ _COMMAND_MODULES = (
     "images",
     "images_push",
     "stack",
+    "overview",
     "checks",
     "classroom",
     "gc",
@@ -71,10 +73,10 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "images": ("images", "images_push"),
     "up": ("stack",),
     "down": ("stack",),
-    "ps": ("stack",),
+    "ps": ("overview",),
     "logs": ("stack",),
     "exec": ("stack",),
-    "list": ("stack",),
+    "list": ("overview",),
     "validate": ("stack",),
     "describe": ("stack",),
     "check": ("checks",),
@@ -126,7 +128,8 @@ def _error_line(message: str) -> None:
     error_line(message)
 
 
-INTERRUPTED = str(Interrupted("interrupted: what this command had created was removed"))
+# Said of any command: only `up` creates what an interruption leaves, and it says so itself.
+INTERRUPTED = str(Interrupted("interrupted"))
 
 
 def main() -> None:
@@ -156,8 +159,12 @@ def main() -> None:
         # One line, like every other labkit error, instead of click's three-line usage block.
         format_message = getattr(exc, "format_message", None)
         message = format_message() if callable(format_message) else str(exc)
+        from toolkit.cli.usage_hints import hint_for
+
         ctx = getattr(exc, "ctx", None)
-        hint = f" (see '{ctx.command_path} -h')" if ctx is not None else ""
+        fix = hint_for(exc)
+        message = message.rstrip(".") if fix else message
+        hint = fix or (f" (see '{ctx.command_path} -h')" if ctx is not None else "")
         _error_line(f"{message}{hint}")
         sys.exit(int(getattr(exc, "exit_code", 2)))
     finally:

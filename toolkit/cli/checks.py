@@ -79,8 +79,7 @@ def check(
 
         check_on_cluster(exercise, project, namespace, kube_context, as_json=json, junit=junit)
         return
-    runtime = context.open_engine(engine)
-    stack, name = variant.running(runtime, exercise, project, student)
+    runtime, stack, name = variant.running(exercise, project, student, engine=engine, command="check")
     run = run_checks(runtime, stack, name, exercise=exercise)
     render.check_run(run, engine=runtime.name, as_json=json)
     if junit is not None:
@@ -101,8 +100,7 @@ def solve(
     from toolkit.cli import variant
     from toolkit.cli.render import checks as render
 
-    runtime = context.open_engine(engine)
-    stack, name = variant.running(runtime, exercise, project, student)
+    runtime, stack, name = variant.running(exercise, project, student, engine=engine, command="solve")
     total = len(stack.exercise.solution)
     report = apply_solution(
         runtime,

@@ -92,14 +92,16 @@ def up(
     """Bring every student's variant of the exercise up, each renumbered into subnets of its own."""
     from toolkit.classroom.grading import UP_PARALLEL, class_up
     from toolkit.cli.render import classroom as render
-    from toolkit.stack.placement import Renumbering, other_engines_subnets
+    from toolkit.stack.elsewhere import subnets_elsewhere
+    from toolkit.stack.placement import Renumbering
     from toolkit.stack.renumber import resolve_pool
 
     students, declared, load = _class(exercise, roster, base)
     pool = resolve_pool(subnet_pool, os.environ)
     choice = context.choose_engine(engine)
     runtime = context.open_engine(engine)
-    renumbering = Renumbering(pool=pool, taken_elsewhere=other_engines_subnets(choice))
+    # Other engines' networks and the host's interfaces: the class avoids them all.
+    renumbering = Renumbering(pool=pool, taken_elsewhere=tuple(subnets_elsewhere(choice.name).values()))
     with render.ClassProgress(f"class up {declared.name}", len(students)) as progress:
         outcomes = class_up(
             runtime,

@@ -31,7 +31,10 @@ from toolkit.images.catalog import Catalog
 app = typer.Typer(help="Build, list, save and load course images.", no_args_is_help=True)
 
 NamesArgument = Annotated[
-    list[str] | None, typer.Argument(help="Course images (default: see --all).", show_default=False)
+    list[str] | None, typer.Argument(help="Course images (or --all).", show_default=False)
+]
+SavedNamesArgument = Annotated[
+    list[str] | None, typer.Argument(help="Course images (default: every one).", show_default=False)
 ]
 ImagesDirOption = Annotated[
     Path | None,
@@ -147,7 +150,7 @@ def bootstrap(
 @app.command()
 def save(
     output: Annotated[Path, typer.Option("--output", "-o", help="The archive to write.")],
-    names: NamesArgument = None,
+    names: SavedNamesArgument = None,
     base: BaseOption = DEFAULT_BASE,
     engine: EngineOption = None,
     images_dir: ImagesDirOption = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # types only, so a command loads no more than it runs
     from ipaddress import IPv4Network
 
     from toolkit.runtime.protocol import Runtime
+    from toolkit.runtime.select import EngineChoice
     from toolkit.stack.model import Stack
     from toolkit.stack.placement import Renumbering
 
@@ -117,6 +119,7 @@ def up(
     engine: EngineOption = None,
 ) -> None:
     """Start an exercise: build missing images, create and start its services, wait for health."""
+    from toolkit.cli import project_engine
     from toolkit.stack import orchestrator
 
     stack = _load(exercise, base, project, student)
@@ -125,7 +128,8 @@ def up(
     # Every check that needs no engine, once, before any engine is asked.
     project = project or (stack.name if student else None)
     checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
-    renumbering, runtime = _open_for_up(engine, pool)
+    choice = project_engine.choose_for_up(checked.project, engine)
+    renumbering, runtime, elsewhere = _open_for_up(choice, pool)
     try:
         result = orchestrator.up_checked(
             runtime,
@@ -135,6 +139,7 @@ def up(
             keep_on_failure=keep_on_failure,
             on_event=render.progress,
             renumbering=renumbering,
+            elsewhere=elsewhere,
         )
     except StackError as exc:
         render.stack_failure(exc)
@@ -154,21 +159,22 @@ def _subnet_pool(renumber: bool, flag: str | None) -> IPv4Network | None:
     return resolve_pool(flag, os.environ)
 
 
-def _open_for_up(engine: str | None, pool: IPv4Network | None) -> tuple[Renumbering | None, Runtime]:
-    """Open the engine; with a pool, renumbering from it that also avoids the subnets other
-    engines on this host hold (placement.other_engines_subnets), listed while this engine's
-    connection opens."""
+def _open_for_up(
+    choice: EngineChoice, pool: IPv4Network | None
+) -> tuple[Renumbering | None, Runtime, dict[str, IPv4Network]]:
+    """Open the engine; meanwhile list the subnets in use beyond it (other engines' networks,
+    the host's interfaces: stack/elsewhere.py), which `up` refuses or, with a pool, avoids."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from toolkit.stack.placement import Renumbering, other_engines_subnets
+    from toolkit.stack.elsewhere import subnets_elsewhere
+    from toolkit.stack.placement import Renumbering
 
-    choice = context.choose_engine(engine)  # resolved once, for both
-    if pool is None:
-        return None, context.open_engine(choice)
-    with ThreadPoolExecutor(1, thread_name_prefix="labkit-other-engines") as side:
-        elsewhere = side.submit(other_engines_subnets, choice)
+    with ThreadPoolExecutor(1, thread_name_prefix="labkit-elsewhere") as side:
+        # A socket listing away; connecting to this engine takes longer: overlap the two.
+        elsewhere = side.submit(subnets_elsewhere, choice.name)
         runtime = context.open_engine(choice)
-        return Renumbering(pool=pool, taken_elsewhere=elsewhere.result()), runtime
+        taken = elsewhere.result()
+    return (None if pool is None else Renumbering(pool=pool)), runtime, taken
 
 
 def down(
@@ -179,6 +185,7 @@ def down(
     engine: EngineOption = None,
 ) -> None:
     """Remove an exercise's containers, networks and probes (and volumes with --volumes)."""
+    from toolkit.cli.project_engine import open_for_project
     from toolkit.stack.operations import down as stack_down
 
     if student is not None and project is None:
@@ -189,22 +196,8 @@ def down(
         project = student_project(_load(exercise).name, student)
     _, name = _target(exercise, project)
     assert name is not None
-    runtime = context.open_engine(engine)
+    runtime, _ = open_for_project(name, engine)
     render.down_result(stack_down(runtime, name, volumes=volumes, on_event=render.progress))
-
-
-def ps(
-    exercise: OptionalExercise = None,
-    project: ProjectOption = None,
-    json: JsonOption = False,
-    engine: EngineOption = None,
-) -> None:
-    """List the services of a project, or of every labkit project."""
-    from toolkit.stack.operations import ps as stack_ps
-
-    stack, name = _target(exercise, project, required=False)
-    runtime = context.open_engine(engine)
-    render.ps(stack_ps(runtime, name, order=_order(stack)), as_json=json, project=name)
 
 
 def logs(
@@ -219,8 +212,8 @@ def logs(
     from toolkit.stack.operations import logs as stack_logs
 
     stack, name = _target(exercise, project)
-    assert name is not None
-    runtime = context.open_engine(engine)
+    assert stack is not None and name is not None
+    runtime = _open_running(exercise, stack, name, engine, "logs")
     lines = stack_logs(runtime, name, service, tail=tail, follow=follow, order=_order(stack))
     try:
         render.log_lines(lines, prefix=service is None)
@@ -241,9 +234,9 @@ def exec_(
     """Run a command in a service; without one, open a shell (bash if there is one, else sh)."""
     from toolkit.stack.operations import exec_in_service, find_service
 
-    _, name = _target(exercise, project)
-    assert name is not None
-    runtime = context.open_engine(engine)
+    stack, name = _target(exercise, project)
+    assert stack is not None and name is not None
+    runtime = _open_running(exercise, stack, name, engine, "exec")
     argv = list(command or [])
     if not argv:
         if sys.stdin.isatty():
@@ -257,6 +250,14 @@ def exec_(
         # SystemExit, not typer.Exit: run with standalone_mode=False, click returns typer.Exit's
         # code instead of exiting, and the command's exit code must reach the shell.
         raise SystemExit(result.exit_code)
+
+
+def _open_running(exercise: str, stack: Stack, project: str, engine: str | None, command: str) -> Runtime:
+    """The engine running `project` (see project_engine.open_for_running)."""
+    from toolkit.cli.project_engine import open_for_running
+    from toolkit.stack.orchestrator import exercise_name
+
+    return open_for_running(project, engine, typed=exercise, exercise=exercise_name(stack), command=command)
 
 
 def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None) -> None:
@@ -285,29 +286,6 @@ def _hand_over_to_engine_cli(runtime: Runtime, container: str, user: str | None)
     os.execvpe(binary, argv, environ)
 
 
-def list_(
-    json: JsonOption = False,
-    engine: EngineOption = None,
-) -> None:
-    """List the course's exercises, with their titles and whether they are up."""
-    from toolkit.course import compose_root, find_compose_file
-    from toolkit.errors import EngineUnavailable
-    from toolkit.stack.compose.loader import load_stack
-    from toolkit.stack.listing import list_exercises
-
-    runtime: Runtime | None
-    try:
-        runtime = context.open_engine(engine)
-    except EngineUnavailable:
-        if engine:
-            raise
-        runtime = None  # still list the exercises; whether they are up stays unknown
-    entries = list_exercises(
-        compose_root(), runtime, locate=find_compose_file, load=lambda path: load_stack(path)
-    )
-    render.exercises(entries, as_json=json)
-
-
 def validate(
     exercise: ExerciseArgument,
     base: BaseOption = None,
@@ -321,6 +299,32 @@ def validate(
     stack = _load(exercise, base, project)
     plan = validate_stack(stack)
     render.plan(stack, plan, project=resolve_project(stack, project), as_json=json)
+    _warn_idle_services(stack)
+
+
+def _warn_idle_services(stack: Stack) -> None:
+    """One line per service that would exit at once in a lab with checks (idle_services.py)."""
+    from toolkit.course import course_of, images_root
+    from toolkit.stack.compose.lines import service_lines
+    from toolkit.stack.idle_services import idle_services
+
+    course = course_of(stack.folder)
+    idle = idle_services(stack, course / "images" if course else images_root())
+    lines = service_lines(stack.file) if idle else {}
+    for found in idle:
+        render.warning(
+            f"{_shown(stack.file)}:{lines.get(found.service, 1)}: service {found.service!r} runs "
+            f"`{found.runs}`, which exits at once without a terminal, so checks cannot run in it: "
+            'give it a long-running command (command: ["sleep", "infinity"], with init: true)'
+        )
+
+
+def _shown(path: Path) -> str:
+    """A path as the user would type it: relative to the working directory when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def describe(
@@ -336,6 +340,7 @@ def describe(
     project that is not up, with the exercise's declared ones.
     """
     from toolkit.cli import variant
+    from toolkit.cli.project_engine import open_for_project
     from toolkit.errors import EngineUnavailable
     from toolkit.stack.describe import describe_project
     from toolkit.stack.orchestrator import resolve_project
@@ -344,7 +349,7 @@ def describe(
     name = resolve_project(stack, project or (stack.name if student else None))
     runtime: Runtime | None
     try:
-        runtime = context.open_engine(engine)
+        runtime, _ = open_for_project(name, engine)
     except EngineUnavailable:
         if engine:
             raise
@@ -362,9 +367,7 @@ def register(root: typer.Typer) -> None:
     """Add the stack commands to the root app."""
     root.command()(up)
     root.command()(down)
-    root.command()(ps)
     root.command()(logs)
     root.command("exec")(exec_)
-    root.command("list")(list_)
     root.command()(validate)
     root.command()(describe)

@@ -64,15 +64,24 @@ def student_of(runtime: Runtime, project: str) -> str | None:
     return None
 
 
-def running(runtime: Runtime, exercise: str, project: str | None, student: str | None) -> tuple[Stack, str]:
-    """The exercise as its running project has it: the student's values, its own subnets."""
+def running(
+    exercise: str, project: str | None, student: str | None, *, engine: str | None, command: str
+) -> tuple[Runtime, Stack, str]:
+    """The engine running the project (whichever runs it, unless one is asked for), and the
+    exercise as that project has it: the student's values, its own subnets.
+
+    Raises:
+        UsageError: the project is up nowhere, or not on the engine asked for.
+    """
     from toolkit.checks.project import stack_as_running
-    from toolkit.stack.orchestrator import resolve_project
+    from toolkit.cli.project_engine import open_for_running
+    from toolkit.stack.orchestrator import exercise_name, resolve_project
 
     stack = load(exercise, project=project, student=student)
     name = resolve_project(stack, project or (stack.name if student else None))
+    runtime = open_for_running(name, engine, typed=exercise, exercise=exercise_name(stack), command=command)
     if student is None and stack.exercise.parameters:
         owner = student_of(runtime, name)
         if owner is not None:
             stack = load(exercise, project=name, student=owner)
-    return stack_as_running(runtime, stack, name), name
+    return runtime, stack_as_running(runtime, stack, name), name

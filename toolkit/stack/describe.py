@@ -8,6 +8,7 @@ networks have there; a project that is not up is described with the declared add
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -112,12 +113,18 @@ def describe_exercise(stack: Stack) -> ExerciseDescription:
     )
 
 
-def format_description(description: ExerciseDescription) -> str:
-    """Lay the description out as plain text, one block per part, for the CLI to print."""
+def format_description(description: ExerciseDescription, columns: int | None = None) -> str:
+    """Lay the description out as plain text, one block per part, for the CLI to print.
+
+    With `columns` (a terminal's width), the exercise's text and the list of checks are wrapped to it
+    between words; without, they keep their own lines.
+    """
     title = description.title or "(untitled exercise)"
-    lines = [f"{title} ({_whose(description)})"]
+    heading = f"{title} ({_whose(description)})"
+    lines = [textwrap.fill(heading, columns, subsequent_indent="  ") if columns else heading]
     if description.description:
-        lines += ["", description.description.rstrip()]
+        text = description.description.rstrip()
+        lines += ["", reflow(text, columns) if columns else text]
     if description.values:
         lines += ["", f"Your values (student {description.student}):"]
         width = max(len(name) for name, _ in description.values)
@@ -132,12 +139,32 @@ def format_description(description: ExerciseDescription) -> str:
         lines += [f"  {service.name:<{width}}  {_service_line(service)}" for service in description.services]
     lines.append("")
     if description.checks:
-        lines.append(f"Checks ({len(description.checks)}): {', '.join(description.checks)}")
+        checks = f"Checks ({len(description.checks)}): {', '.join(description.checks)}"
+        lines.append(textwrap.fill(checks, columns, subsequent_indent="  ") if columns else checks)
     else:
         lines.append("Checks: none")
     steps = description.solution_steps
     lines.append(f"Solution: {steps} step{'' if steps == 1 else 's'}" if steps else "Solution: none")
     return "\n".join(lines) + "\n"
+
+
+def reflow(text: str, width: int) -> str:
+    """Wrap prose to `width` between words, paragraph by paragraph.
+
+    A paragraph whose lines are a list or indented (a command, a table) keeps its lines; each
+    too long one is wrapped on its own, under its own indent.
+    """
+    out: list[str] = []
+    for paragraph in text.split("\n\n"):
+        lines = paragraph.splitlines()
+        if any(line[:1] in (" ", "\t", "-", "*", "$") for line in lines):
+            for line in lines:
+                indent = " " * (len(line) - len(line.lstrip()) + (2 if line.lstrip()[:1] in "-*" else 0))
+                out.append(textwrap.fill(line, width, subsequent_indent=indent) if line.strip() else "")
+        else:
+            out.append(textwrap.fill(" ".join(line.strip() for line in lines), width))
+        out.append("")
+    return "\n".join(out).rstrip("\n")
 
 
 def _whose(description: ExerciseDescription) -> str:

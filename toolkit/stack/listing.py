@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit.errors import ToolkitError
-from toolkit.runtime.protocol import Runtime
-from toolkit.stack import naming
 from toolkit.stack.model import Stack
 
 Loader = Callable[[Path], Stack]
@@ -22,31 +20,30 @@ class ExerciseEntry:
     error: str = ""  # why the exercise does not load, if it does not
     up: bool | None = None  # None: no engine to ask
     projects: tuple[str, ...] = ()  # the projects of this exercise that have containers
+    engines: tuple[str, ...] = ()  # the engine of each of those projects, in the same order
 
 
 def list_exercises(
     compose_root: Path,
-    runtime: Runtime | None,
+    running: Mapping[str, Sequence[tuple[str, str]]] | None,
     *,
     locate: Callable[[str, Path], Path],
     load: Loader,
 ) -> list[ExerciseEntry]:
     """Every exercise folder under `compose_root`, loaded with `load`, and whether it is up.
 
-    A folder that fails to load is listed with its error rather than hiding the others.
+    `running` maps an exercise to its (project, engine) pairs that have containers (None: no
+    engine was asked). A folder that fails to load is listed with its error rather than hiding
+    the others.
     """
     if not compose_root.is_dir():
         return []
-    running: dict[str, set[str]] | None = None
-    if runtime is not None:
-        running = {}
-        for info in runtime.list_containers(naming.stack_container_selector(), health=False):
-            exercise = info.labels.get(naming.LABEL_EXERCISE, "")
-            running.setdefault(exercise, set()).add(info.labels.get(naming.LABEL_PROJECT, ""))
     entries = []
     for folder in sorted(p for p in compose_root.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        projects = tuple(sorted((running or {}).get(folder.name, ())))
-        up = None if running is None else bool(projects)
+        pairs = sorted((running or {}).get(folder.name, ()))
+        up = None if running is None else bool(pairs)
+        projects = tuple(project for project, _ in pairs)
+        engines = tuple(engine for _, engine in pairs)
         try:
             file = locate(folder.name, compose_root)
         except ToolkitError:
@@ -54,7 +51,11 @@ def list_exercises(
         try:
             stack = load(file)
         except ToolkitError as exc:
-            entries.append(ExerciseEntry(folder.name, file=file, error=str(exc), up=up, projects=projects))
+            entries.append(
+                ExerciseEntry(
+                    folder.name, file=file, error=str(exc), up=up, projects=projects, engines=engines
+                )
+            )
             continue
-        entries.append(ExerciseEntry(folder.name, stack.exercise.title, file, up=up, projects=projects))
+        entries.append(ExerciseEntry(folder.name, stack.exercise.title, file, "", up, projects, engines))
     return entries

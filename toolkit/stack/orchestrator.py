@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from ipaddress import IPv4Network
 from typing import TypeVar
 
 from toolkit.errors import (
@@ -101,6 +102,7 @@ def up(
     on_event: StackEventCallback | None = None,
     workers: int = DEFAULT_WORKERS,
     renumbering: Renumbering | None = None,
+    elsewhere: Mapping[str, IPv4Network] | None = None,
 ) -> UpResult:
     """Bring the stack up (or up to date) as `project`; return every service's status.
 
@@ -110,11 +112,12 @@ def up(
     Services asking for host access run only if the exercise allows it and allow_privileged
     is true (safety.check_safety). A project keeps the subnets its networks have; networks to
     create get the declared subnets or, with `renumbering`, free ones of the same sizes
-    (placement.py). Raises ConfigError or UsageError before touching the engine, UsageError
-    for a subnet clash (naming both networks and suggesting --renumber) before creating
-    anything, StackError naming the service that did not come up (with its probe output and
-    log tail), and Interrupted on Ctrl-C, in each case after removing what this call created
-    (a failure keeps it with keep_on_failure).
+    (placement.py); `elsewhere`: subnets in use beyond this engine, by what holds them
+    (elsewhere.py), refused and avoided likewise. Raises ConfigError or UsageError before
+    touching the engine, UsageError for a subnet clash (naming both networks and suggesting
+    --renumber) before creating anything, StackError naming the service that did not come up
+    (with its probe output and log tail), and Interrupted on Ctrl-C, in each case after
+    removing what this call created (a failure keeps it with keep_on_failure).
     """
     return up_checked(
         runtime,
@@ -125,6 +128,7 @@ def up(
         on_event=on_event,
         workers=workers,
         renumbering=renumbering,
+        elsewhere=elsewhere,
     )
 
 
@@ -138,6 +142,7 @@ def up_checked(
     on_event: StackEventCallback | None = None,
     workers: int = DEFAULT_WORKERS,
     renumbering: Renumbering | None = None,
+    elsewhere: Mapping[str, IPv4Network] | None = None,
 ) -> UpResult:
     """`up` of a stack `preflight` checked already (the CLI checks before it opens an engine).
 
@@ -147,7 +152,7 @@ def up_checked(
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
     check_container_names(runtime, project, stack, plan.service_names)
-    target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering)
+    target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering, dict(elsewhere or {}))
     seen = target.look()
     placed = target.place(seen, skip=0)
     # Addresses do not change images: they are made once, whatever the retries below.
@@ -245,13 +250,16 @@ class _Target:
     exercise: str
     plan: Plan
     renumbering: Renumbering | None
+    elsewhere: dict[str, IPv4Network]
 
     def look(self) -> ProjectState:
         return look(self.runtime, self.project, volumes=bool(self.plan.volumes))
 
     def place(self, seen: ProjectState, *, skip: int) -> _Placed:
         """Decide the project's subnets and network specs; refuse names and subnets taken."""
-        placement = place(self.stack, self.project, seen.networks, self.renumbering, skip=skip)
+        placement = place(
+            self.stack, self.project, seen.networks, self.renumbering, skip=skip, elsewhere=self.elsewhere
+        )
         networks = placement.stack.networks
         specs = {
             n.name: network_spec(self.project, self.exercise, networks.get(n.name, n))
@@ -270,7 +278,7 @@ class _Target:
         """
         if self.renumbering is None:
             # A plain up raced another for the declared subnets: report it as the clash it is.
-            place(self.stack, self.project, seen.networks)
+            place(self.stack, self.project, seen.networks, elsewhere=self.elsewhere)
             raise exc
         if not placed.placement.picked and not isinstance(exc, NameConflict):
             raise exc  # nothing was picked just now: a new pick cannot help

@@ -6,18 +6,18 @@ Networks still to be created get the declared subnets, refused when one overlaps
 the engine (`renumber.clash_error`), or with renumbering free subnets from the pool
 (`renumber.plan_renumbering`). Either way one mapping rewrites the whole stack.
 
-Pure, but for `other_engines_subnets`: the caller lists the engine's networks and passes them in.
+Pure: the caller lists the engine's networks (and, in `elsewhere`, what other engines and the
+host's interfaces hold: stack/elsewhere.py) and passes them in.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network
 
-from toolkit.errors import StackError, ToolkitError
-from toolkit.runtime.select import EngineChoice, available_engines, connect
+from toolkit.errors import StackError
 from toolkit.runtime.specs import NetworkInfo
 from toolkit.stack import naming
 from toolkit.stack.model import Stack
@@ -89,15 +89,18 @@ def place(
     renumbering: Renumbering | None = None,
     *,
     skip: int = 0,
+    elsewhere: Mapping[str, IPv4Network] | None = None,
 ) -> Placement:
     """Decide the project's subnets given the engine's `networks`; see the module docstring.
 
     `skip` > 0 asks for other free subnets than the previous attempt's (renumbering only).
+    `elsewhere` holds subnets in use beyond this engine (stack/elsewhere.py), by what holds
+    them: refused like the engine's own, and avoided when renumbering.
 
     Raises:
-        UsageError: without renumbering, a network to create overlaps one on the engine (the
-            message names both and suggests --renumber); a network on the engine has another
-            size than declared; the pool is too small.
+        UsageError: without renumbering, a network to create overlaps one on the engine or
+            elsewhere on the host (the message names both and suggests --renumber); a network
+            on the engine has another size than declared; the pool is too small.
         ToolkitError: the pool has no free subnet of a needed size left.
     """
     listed = list(networks)
@@ -114,8 +117,16 @@ def place(
         clashes = find_clashes(to_create, others)
         if clashes:
             raise clash_error(named, clashes, project=project)
+        beyond = find_clashes(to_create, dict(elsewhere or {}))
+        if beyond:
+            raise clash_error(named, beyond, project=project, on_engine=False)
     elif missing and renumbering is not None:
-        taken = [*others.values(), *renumbering.taken_elsewhere, *current.values()]
+        taken = [
+            *others.values(),
+            *renumbering.taken_elsewhere,
+            *(elsewhere or {}).values(),
+            *current.values(),
+        ]
         plan = plan_renumbering(named, taken, renumbering.pool, skip=skip)
         picked = {old: plan.subnets[old] for key, old in declared if key in missing and old not in kept}
     mapping = SubnetMapping({old: new for old, new in {**picked, **kept}.items() if old != new})
@@ -137,26 +148,3 @@ def check_names(project: str, wanted: Iterable[str], networks: Iterable[NetworkI
                 f"network {network.name} exists already ({whose}): remove it, or choose another "
                 "project name with -p"
             )
-
-
-def other_engines_subnets(here: EngineChoice) -> tuple[IPv4Network, ...]:
-    """The subnets of the networks of every other engine that answers on this host.
-
-    Engines on one host share its routing table, but none sees another's networks: a bridge
-    may exist only while a container uses it, so an engine can hand out a subnet another
-    engine's network holds. A renumbered project avoids these too. An engine that stops
-    answering holds nothing: this engine's own view still applies.
-    """
-    found: list[IPv4Network] = []
-    for choice in available_engines():
-        if choice.name == here.name or choice.socket == here.socket:
-            continue
-        try:
-            other = connect(choice)
-            try:
-                found += engine_subnets(other.list_networks({})).values()
-            finally:
-                other.close()
-        except (ToolkitError, ImportError):
-            continue
-    return tuple(found)

@@ -193,18 +193,24 @@ def find_clashes(stack: Stack, existing: Mapping[str, IPv4Network]) -> list[Clas
     ]
 
 
-def clash_error(stack: Stack, clashes: list[Clash], *, project: str | None = None) -> UsageError:
+def clash_error(
+    stack: Stack, clashes: list[Clash], *, project: str | None = None, on_engine: bool = True
+) -> UsageError:
     """Build the error telling the user that the first clash blocks the project, and the way out.
 
-    Names `project` (the `-p` name) when given, else the stack's own name.
+    Names `project` (the `-p` name) when given, else the stack's own name. With `on_engine`
+    false, a clash's engine_network says what holds the subnet beyond this engine, in words.
     """
     if not clashes:
         raise ValueError("clash_error needs at least one clash")
     first = clashes[0]
-    more = f" (and {len(clashes) - 1} more overlaps)" if len(clashes) > 1 else ""
+    extra = len(clashes) - 1
+    more = f" (and {extra} more overlap{'s' if extra > 1 else ''})" if extra else ""
+    holder = f"network '{first.engine_network}'" if on_engine else first.engine_network
+    where = " on the engine" if on_engine else ""
     return UsageError(
-        f"network '{first.network}' ({first.subnet}) of project '{project or stack.name}' overlaps network "
-        f"'{first.engine_network}' ({first.engine_subnet}) on the engine{more}: "
+        f"network '{first.network}' ({first.subnet}) of project '{project or stack.name}' overlaps "
+        f"{holder} ({first.engine_subnet}){where}{more}: "
         "run with --renumber to give this project its own subnets"
     )
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.checks.project import host_routed_subnets, renumber_if_clashing, stack_as_running, with_labels
+from toolkit.checks.project import renumber_if_clashing, stack_as_running, with_labels
 from toolkit.errors import EngineUnavailable, UsageError
 from toolkit.runtime.fake import FakeRuntime
 from toolkit.runtime.select import EngineChoice
@@ -112,9 +112,12 @@ def test_with_labels_marks_every_resource() -> None:
 def test_renumber_only_when_the_subnet_is_taken() -> None:
     fake = FakeRuntime()
     stack = lab_stack()
-    assert renumber_if_clashing(fake, stack, "p") is stack
+    assert renumber_if_clashing(fake, stack, "p", elsewhere={}) is stack
+    taken = {"the host's interface eth9": IPv4Network("10.60.1.0/24")}
+    beyond = renumber_if_clashing(fake, stack, "p", elsewhere=taken).networks["lan"].subnet
+    assert beyond is not None and not beyond.startswith("10.60.1.")
     fake.create_network(NetworkSpec("theirs", subnet="10.60.0.0/16", labels={"io.labkit.project": "other"}))
-    moved = renumber_if_clashing(fake, stack, "p")
+    moved = renumber_if_clashing(fake, stack, "p", elsewhere={})
     new_subnet = moved.networks["lan"].subnet
     assert new_subnet is not None and not new_subnet.startswith("10.60.")
     address = moved.services["web"].networks[0].ipv4_address
@@ -134,7 +137,7 @@ def test_the_projects_own_network_is_no_clash() -> None:
         )
     )
     stack = lab_stack()
-    assert renumber_if_clashing(fake, stack, "p") is stack
+    assert renumber_if_clashing(fake, stack, "p", elsewhere={}) is stack
 
 
 def test_stack_as_running_recovers_a_renumbered_projects_addresses() -> None:
@@ -154,29 +157,19 @@ docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0
 """
 
 
-def test_host_routes_are_read_without_the_default(tmp_path: Path) -> None:
-    table = tmp_path / "route"
-    table.write_text(ROUTES)
-    assert host_routed_subnets(table) == {
-        "route on br-1 (10.60.1.0/24)": IPv4Network("10.60.1.0/24"),
-        "route on docker0 (172.17.0.0/16)": IPv4Network("172.17.0.0/16"),
-    }
-    assert host_routed_subnets(tmp_path / "missing") == {}
-
-
 def test_a_subnet_the_host_routes_is_a_clash(tmp_path: Path) -> None:
     # The other engine's bridge (br-1 here) has 10.60.1.0/24: this engine does not list it,
     # yet Podman would refuse it and Docker would route it twice.
     table = tmp_path / "route"
     table.write_text(ROUTES)
     fake = FakeRuntime()
-    moved = renumber_if_clashing(fake, lab_stack(), "p", routes=table)
+    moved = renumber_if_clashing(fake, lab_stack(), "p", routes=table, elsewhere={})
     new_subnet = moved.networks["lan"].subnet
     assert new_subnet is not None and not IPv4Network(new_subnet).overlaps(IPv4Network("10.60.1.0/24"))
     # The project's own network is not a clash with itself.
     labels = {"io.labkit.project": "p", "io.labkit.network": "lan"}
     fake.create_network(NetworkSpec("p-lan", subnet="10.60.1.0/24", labels=labels))
-    assert renumber_if_clashing(fake, lab_stack(), "p", routes=table) == lab_stack()
+    assert renumber_if_clashing(fake, lab_stack(), "p", routes=table, elsewhere={}) == lab_stack()
 
 
 def test_a_workers_run_outcome_travels_as_plain_data() -> None:

@@ -73,7 +73,7 @@ def test_a_clash_names_the_p_project_both_networks_and_the_way_out() -> None:
     assert caught.value.exit_code == 2
     assert str(caught.value) == (
         "network 'lan1' (10.30.1.0/24) of project 'alice' overlaps network 'bob-lan1' (10.30.1.0/24) "
-        "on the engine (and 1 more overlaps): run with --renumber to give this project its own subnets"
+        "on the engine (and 1 more overlap): run with --renumber to give this project its own subnets"
     )
 
 

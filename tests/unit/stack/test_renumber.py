@@ -488,7 +488,12 @@ def test_clash_error_names_both_networks_and_suggests_renumber() -> None:
         "on the engine: run with --renumber to give this project its own subnets"
     )
     many = clash_error(stack, find_clashes(stack, {"alice-lan1": LAN1, "alice-lan2": LAN2}))
-    assert "on the engine (and 1 more overlaps): run with --renumber" in str(many)
+    assert "on the engine (and 1 more overlap): run with --renumber" in str(many)
+    beyond = clash_error(stack, find_clashes(stack, {"podman network 'alice-lan1'": LAN1}), on_engine=False)
+    assert str(beyond) == (
+        "network 'lan1' (10.10.1.0/24) of project 'bob' overlaps podman network 'alice-lan1' "
+        "(10.10.1.0/24): run with --renumber to give this project its own subnets"
+    )
 
 
 def test_engine_subnets_keeps_ipv4_subnets_only() -> None:

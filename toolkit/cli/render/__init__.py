@@ -16,6 +16,11 @@ console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def count(number: int, noun: str) -> str:
+    """`1 network`, `2 networks`: a number and its noun, in the right form."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def print_json(data: Any) -> None:
     """Plain JSON on stdout, never styled, for scripts."""
     sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")

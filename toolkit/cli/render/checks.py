@@ -9,10 +9,12 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from toolkit.checks.explain import command_lines
 from toolkit.checks.results import CheckResult, CheckRun, summary
 from toolkit.checks.selftest import SelfTestReport
 from toolkit.checks.solve import SolveReport, StepResult
-from toolkit.cli.render import console, note, print_json
+from toolkit.cli.render import check_failures as explain
+from toolkit.cli.render import console, count, note, print_json
 
 PASS = "[green]pass[/]"
 FAIL = "[red]FAIL[/]"
@@ -22,30 +24,24 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}s"
 
 
-def _detail(result: CheckResult) -> str:
-    """Expected vs actual, then the first lines of output, for a failed check."""
-    if result.passed:
-        return ""
-    if result.blocked_by:
-        return escape(result.reason)
-    lines = [f"expected {result.expected}; got {result.actual}"]
-    lines += [f"  {line}" for line in result.output_head()]
-    if result.hint:
-        lines.append(f"hint: {result.hint}")
-    return escape("\n".join(lines))
+def _table(title: str | None = None) -> Table:
+    """One short line per check; what a failure means is explained below the table."""
+    table = Table(box=None, title=title, title_justify="left")
+    table.add_column("check", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("service", no_wrap=True, overflow="ellipsis", max_width=16)
+    table.add_column("result", no_wrap=True)
+    table.add_column("time", no_wrap=True, justify="right")
+    return table
 
 
 def check_table(run: CheckRun, *, title: str | None = None) -> Table:
-    table = Table(
-        "check", "service", "result", "time", "details", box=None, title=title, title_justify="left"
-    )
+    table = _table(title)
     for result in run.results:
         table.add_row(
             _name(result),
             escape(result.service),
             _verdict(result),
             _seconds(result.duration),
-            _detail(result),
         )
     return table
 
@@ -65,29 +61,18 @@ def _name(result: CheckResult) -> str:
 
 def before_table(run: CheckRun) -> Table:
     """The checks on a fresh stack, judged as the self-test does: graded ones must fail."""
-    table = Table(
-        "check",
-        "service",
-        "result",
-        "time",
-        "details",
-        box=None,
-        title="before the solution: graded checks must fail, ungraded ones pass",
-        title_justify="left",
-    )
+    table = _table("before the solution: graded checks must fail, ungraded ones pass")
     for result in run.results:
         if result.graded:
             verdict = "[green]fails[/]" if not result.passed else "[red]PASSES: proves nothing[/]"
-            detail = ""
         else:
             verdict = PASS if result.passed else FAIL
-            detail = _detail(result)
-        table.add_row(_name(result), escape(result.service), verdict, _seconds(result.duration), detail)
+        table.add_row(_name(result), escape(result.service), verdict, _seconds(result.duration))
     return table
 
 
 def _check_json(result: CheckResult) -> dict[str, Any]:
-    return {**asdict(result), "reason": result.reason}
+    return {**asdict(result), "reason": result.reason, "command": "\n".join(command_lines(result.argv))}
 
 
 def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
@@ -106,6 +91,9 @@ def check_run(run: CheckRun, *, engine: str, as_json: bool) -> None:
         )
         return
     console.print(check_table(run))
+    explain.failures(console, run.failures)
+    if run.failures:
+        console.print()
     colour = "green" if run.passed else "red"
     console.print(
         f"[{colour}]{summary(run.results)}[/], [bold]{run.score_text}[/] in {_seconds(run.duration)} "
@@ -144,7 +132,9 @@ def solve_report(report: SolveReport, *, as_json: bool) -> None:
     if report.total == 0:
         console.print(f"{escape(report.exercise)} has no reference solution")
     elif report.passed:
-        console.print(f"[green]solution applied[/]: {report.total} steps in {_seconds(report.duration)}")
+        console.print(
+            f"[green]solution applied[/]: {count(report.total, 'step')} in {_seconds(report.duration)}"
+        )
     else:
         failed = report.failed_step
         index = failed.index if failed else len(report.steps)
@@ -163,11 +153,13 @@ def self_test(report: SelfTestReport) -> None:
     """One exercise's self-test: before and after tables, then its verdict and problems."""
     if report.before is not None:
         console.print(before_table(report.before))
+        explain.failures(console, [r for r in report.before.results if not r.graded])
     if report.solution is not None:
         for result in report.solution.steps:
             step(result, report.solution.total)
     if report.after is not None:
         console.print(check_table(report.after, title="after the solution: every check must pass"))
+        explain.failures(console, report.after.failures)
     timings = ", ".join(f"{name} {_seconds(seconds)}" for name, seconds in report.timings.items())
     verdict = "[green]PASS[/]" if report.passed else "[red]FAIL[/]"
     console.print(

@@ -14,7 +14,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from toolkit.cli.render import console, err_console, print_json
+from toolkit.cli.render import console, count, err_console, print_json
 from toolkit.images import BootstrapResult, BuildEvent, BuildReport, CourseImageStatus
 
 _STATUS_STYLE = {"built": "green", "skipped": "cyan", "failed": "red"}
@@ -232,13 +232,13 @@ def bootstrap_output(line: str) -> None:
 
 def saved(tags: Sequence[str], path: Path) -> None:
     size = path.stat().st_size / 1e6
-    console.print(f"saved {len(tags)} image(s) to {path} ({size:.1f} MB):", markup=False)
+    console.print(f"saved {count(len(tags), 'image')} to {path} ({size:.1f} MB):", markup=False)
     for tag in tags:
         console.print(f"  {tag}", markup=False)
 
 
 def loaded(refs: Sequence[str], path: Path) -> None:
-    console.print(f"loaded {len(refs)} image(s) from {path}:", markup=False)
+    console.print(f"loaded {count(len(refs), 'image')} from {path}:", markup=False)
     for ref in refs:
         console.print(f"  {ref}", markup=False)
 

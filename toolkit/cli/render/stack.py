@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 
-from toolkit.cli.render import console, err_console, note, print_json
+from toolkit.cli.render import console, count, err_console, note, print_json
 
 if TYPE_CHECKING:  # types only: `ps` should not load what `describe` or `validate` needs
     from toolkit.errors import StackError
@@ -77,10 +77,14 @@ def status_json(status: ServiceStatus) -> dict[str, object]:
     }
 
 
-def _service_table(statuses: Iterable[ServiceStatus], *, with_project: bool = False) -> Table:
+def _service_table(
+    statuses: Iterable[ServiceStatus], *, with_project: bool = False, engines: Sequence[str] = ()
+) -> Table:
+    """One row per service; `engines` (one per status, in order) adds an engine column."""
     columns = ["service", "state", "health", "IPs", "ports"]
-    table = Table(*(["project", *columns] if with_project else columns), box=None)
-    for status in statuses:
+    leading = (["engine"] if engines else []) + (["project"] if with_project else [])
+    table = Table(*leading, *columns, box=None)
+    for index, status in enumerate(statuses):
         row: list[str | Text] = [
             status.service,
             _state(status),
@@ -88,18 +92,38 @@ def _service_table(statuses: Iterable[ServiceStatus], *, with_project: bool = Fa
             _ips(status),
             ", ".join(_port(p) for p in status.ports),
         ]
-        table.add_row(*([status.project, *row] if with_project else row))
+        first = ([engines[index]] if engines else []) + ([status.project] if with_project else [])
+        table.add_row(*first, *row)
     return table
 
 
 # ---------------------------------------------------------------- up and down
 
 
+# What `up` says as it goes, on a terminal: each service created, started, then ready.
+_STEPS = {
+    "network-created": "network created",
+    "container-created": "created",
+    "container-started": "started",
+}
+
+
+def _step(event: StackEvent) -> str | None:
+    if event.kind == "service-ready":
+        return event.detail or "ready"
+    return _STEPS.get(event.kind)
+
+
 def progress(event: StackEvent) -> None:
-    """Progress of up/down on stderr: image builds always (they take long), the rest in -v."""
+    """Progress of up/down on stderr: image builds always (they take long); on a terminal each
+    service's steps (quiet when piped); every event with -v."""
     from toolkit.cli.context import is_verbose
 
-    if event.kind == "image-build" and event.detail.startswith("for service"):
+    step = _step(event)
+    if step is not None and not is_verbose():
+        if err_console.is_terminal:
+            note(f"  {event.subject}: {step}")
+    elif event.kind == "image-build" and event.detail.startswith("for service"):
         note(f"building {event.subject} {event.detail}")
     elif event.kind == "image-build" and event.detail == "started":
         note(f"building course image {event.subject}")
@@ -113,7 +137,7 @@ def up_result(result: UpResult, *, describe_hint: str | None = None) -> None:
     """The project's services as `up` left them; `describe_hint`: the command that shows the
     exercise with this project's addresses (after --renumber)."""
     changed = sum(1 for s in result.services if s.action != "unchanged")
-    what = "up to date, nothing changed" if not result.changed else f"{changed} services started"
+    what = "up to date, nothing changed" if not result.changed else f"{count(changed, 'service')} started"
     if not result.waited:
         what += ", not waiting for health"
     console.print(f"project {result.project} on {result.engine}: {what}")
@@ -142,23 +166,27 @@ def down_result(result: DownResult) -> None:
     if not result.found:
         console.print(f"project {result.project}: nothing to remove")
         return
-    parts = [f"{len(result.containers)} containers", f"{len(result.networks)} networks"]
+    parts = [count(len(result.containers), "container"), count(len(result.networks), "network")]
     if result.volumes:
-        parts.append(f"{len(result.volumes)} volumes")
+        parts.append(count(len(result.volumes), "volume"))
     console.print(f"project {result.project}: removed {', '.join(parts)}")
 
 
 # ---------------------------------------------------------------- ps, logs, exec
 
 
-def ps(statuses: Sequence[ServiceStatus], *, as_json: bool, project: str | None) -> None:
+def ps(
+    rows: Sequence[tuple[str, ServiceStatus]], *, as_json: bool, project: str | None, with_engine: bool
+) -> None:
+    """Services as (engine, status) rows; `with_engine` adds the engine column (all engines)."""
     if as_json:
-        print_json([status_json(s) for s in statuses])
+        print_json([{**status_json(s), "engine": engine} for engine, s in rows])
         return
-    if not statuses:
+    if not rows:
         console.print(f"project {project} is not up" if project else "no labkit project is up")
         return
-    console.print(_service_table(statuses, with_project=project is None))
+    engines = [engine for engine, _ in rows] if with_engine else []
+    console.print(_service_table([s for _, s in rows], with_project=project is None, engines=engines))
 
 
 def log_lines(lines: Iterable[LogLine], *, prefix: bool) -> None:
@@ -195,6 +223,7 @@ def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
                     "error": e.error,
                     "up": e.up,
                     "projects": list(e.projects),
+                    "engines": list(e.engines),
                 }
                 for e in entries
             ]
@@ -203,16 +232,24 @@ def exercises(entries: Sequence[ExerciseEntry], *, as_json: bool) -> None:
     if not entries:
         console.print("no exercises found")
         return
-    table = Table("exercise", "title", "up", box=None)
+    table = Table("exercise", "title", "engine", "up as", box=None)
     for entry in entries:
         title = Text(entry.title) if not entry.error else Text(f"invalid: {entry.error}", style="red")
-        if entry.up is None:
-            up = Text("?", style="dim")
-        elif entry.up:
-            up = Text(", ".join(entry.projects), style="green")
-        else:
-            up = Text("-", style="dim")
-        table.add_row(entry.name, title, up)
+        if not entry.up:
+            mark = Text("?" if entry.up is None else "-", style="dim")
+            table.add_row(entry.name, title, mark, mark)
+            continue
+        by_engine: dict[str, list[str]] = {}
+        for project, engine in zip(entry.projects, entry.engines, strict=True):
+            by_engine.setdefault(engine, []).append(project)
+        for index, (engine, projects) in enumerate(sorted(by_engine.items())):
+            first = index == 0
+            table.add_row(
+                entry.name if first else "",
+                title if first else "",
+                engine,
+                Text(", ".join(projects), style="green"),
+            )
     console.print(table)
 
 
@@ -269,6 +306,11 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
         console.print(f"note: {ignored}", markup=False)
 
 
+def warning(message: str) -> None:
+    """A warning that does not stop the command: one line on stderr."""
+    err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+
+
 def description(described: ExerciseDescription, *, as_json: bool) -> None:
     """`labkit describe`: the exercise as one project has it."""
     if as_json:
@@ -276,5 +318,7 @@ def description(described: ExerciseDescription, *, as_json: bool) -> None:
         return
     from toolkit.stack.describe import format_description
 
-    sys.stdout.write(format_description(described))
+    # On a terminal, wrapped between words to its width; piped, the text's own lines.
+    width = console.width - 1 if console.is_terminal else None
+    sys.stdout.write(format_description(described, width))
     sys.stdout.flush()
