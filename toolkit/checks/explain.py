@@ -32,6 +32,7 @@ class Excerpt:
     relevant: int  # the first `relevant` lines share words with the expectation
     omitted: int
     total: int
+    missing: tuple[str, ...] = ()  # words of the pattern that no line of the output has
 
 
 def command_lines(argv: tuple[str, ...]) -> tuple[str, ...]:
@@ -92,10 +93,14 @@ def excerpt(result: CheckResult, limit: int = SHOWN_LINES) -> Excerpt:
     words = pattern_words(result.expected_output)
     shared = [sum(1 for word in words if word in line) for line in lines]
     best = max(shared, default=0)
-    picked = [i for i, count in enumerate(shared) if best and count == best][: limit // 2]
+    # A line sharing one word of three (`accept` of the engine's own `policy accept`) is not
+    # the line the check looked for: bring lines forward only when they share half the words.
+    enough = max(1, (len(words) + 1) // 2)
+    picked = [i for i, count in enumerate(shared) if best >= enough and count == best][: limit // 2]
     if len(picked) == len(lines) or len(lines) <= SHORT_OUTPUT:
         picked = []  # every line alike, or all of it at a glance: nothing to bring forward
     chosen = set(picked)
     ordered = [lines[i] for i in picked] + [line for i, line in enumerate(lines) if i not in chosen]
     shown = tuple(ordered[:limit])
-    return Excerpt(shown, len(picked), len(ordered) - len(shown), len(ordered))
+    missing = tuple(word for word in words if lines and not any(word in line for line in lines))
+    return Excerpt(shown, len(picked), len(ordered) - len(shown), len(ordered), missing)

@@ -62,6 +62,7 @@ class CheckResult:
     points: int = 1
     hint: str = ""
     blocked_by: str = ""  # the failed prerequisite that kept this check from running
+    probe: str | None = None  # the network whose labkit probe ran it (None: ran in `service`)
 
     @property
     def earned(self) -> int:
@@ -171,6 +172,7 @@ def judge(check: Check, result: ExecResult) -> CheckResult:
         graded=check.graded,
         points=check.points,
         hint=check.hint,
+        probe=check.probe,
     )
 
 
@@ -192,6 +194,7 @@ def timed_out(check: Check, exc: ExecTimeout, duration: float) -> CheckResult:
         graded=check.graded,
         points=check.points,
         hint=check.hint,
+        probe=check.probe,
     )
 
 
@@ -213,6 +216,7 @@ def not_run(check: Check, error: str, duration: float = 0.0, *, blocked_by: str 
         graded=check.graded,
         points=check.points,
         hint=check.hint,
+        probe=check.probe,
         blocked_by=blocked_by,
     )
 

@@ -60,7 +60,7 @@ def test_a_failed_check_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
         "           (as root, in service host1)",
         f"  expected exit 0 and stdout matching /{PATTERN}/",  # in full, whatever the width
         "  got      exit 0, but stdout does not match",
-        "  output   (4 lines)",
+        "  output   (4 lines; none has 10.30.1.254)",
         "    " + ROUTES[0],  # short: in its own order, the header above its rows
         "    " + ROUTES[1],  # whole, though past 80 columns
         "    " + ROUTES[2],
@@ -115,6 +115,17 @@ def test_in_long_output_the_lines_closest_to_the_pattern_come_first() -> None:
     shown = excerpt(_failed(stdout="\n".join(ruleset), expected_output=r"ip saddr 10\.50\.0\.11 .*accept"))
     assert (shown.lines[0], shown.relevant) == ("  ip saddr 10.50.0.12 accept", 1)
     assert shown.lines[1:3] == tuple(ruleset[:2])
+    assert shown.missing == ("10.50.0.11",)
+
+
+def test_lines_sharing_one_word_of_three_stay_in_their_place() -> None:
+    # Before the student wrote a table, the engine's own rules mention `accept`, not the address.
+    ruleset = ["table ip nat {", "  type nat hook output priority -100; policy accept;"] + [
+        f"  ip daddr 127.0.0.11 udp dport {n} counter" for n in range(12)
+    ]
+    shown = excerpt(_failed(stdout="\n".join(ruleset), expected_output=r"ip saddr 10\.50\.0\.11 .*accept"))
+    assert (shown.relevant, shown.lines[0]) == (0, "table ip nat {")
+    assert shown.missing == ("saddr", "10.50.0.11")
 
 
 def test_long_output_is_trimmed_with_a_count() -> None:

@@ -32,6 +32,9 @@ def _more(console: Console, lines: Sequence[str]) -> None:
 
 
 def _who(result: CheckResult) -> str:
+    if result.probe is not None:
+        # labkit's own container on that network: the student's hosts are not where it ran.
+        return f"(as {result.user or 'root'}, from labkit's probe on network {result.probe})"
     user = f"as {result.user}" if result.user else "as the service's user"
     return f"({user}, in service {result.service})"
 
@@ -50,6 +53,8 @@ def failure(console: Console, result: CheckResult, hint: str = "") -> None:
         what = f"{shown.total} line{'s' if shown.total != 1 else ''}"
         if shown.relevant:
             what += ", the closest to the pattern first"
+        if shown.missing:
+            what += "; none has " + ", ".join(shown.missing)
         _field(console, "output", f"({what})")
         for index, line in enumerate(shown.lines):
             if shown.relevant and index == shown.relevant:
