@@ -123,7 +123,8 @@ def contenders(before: Path | None) -> list[tuple[str, list[str], dict[str, str]
         # The console script's own two lines, importing labkit from the other tree (-P: the
         # working directory, perhaps this tree, does not come first on the path).
         code = "import sys; from toolkit.cli.app import main; sys.exit(main())"
-        env = {**os.environ, "PYTHONPATH": str(before.resolve())}
+        # Its own course too: today's exercises may use keys the earlier tree does not know.
+        env = {**os.environ, "PYTHONPATH": str(before.resolve()), "LABKIT_COURSE": str(before.resolve())}
         found.append(("before", [sys.executable, "-P", "-c", code], env))
     return found
 

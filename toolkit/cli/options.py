@@ -16,6 +16,11 @@ EngineOption = Annotated[
     ),
 ]
 
+OptionalExercise = Annotated[
+    str | None,
+    typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False),
+]
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 

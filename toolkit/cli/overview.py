@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 import typer
 
 from toolkit.cli import context
-from toolkit.cli.options import EngineOption, JsonOption, ProjectOption
+from toolkit.cli.options import EngineOption, JsonOption, OptionalExercise, ProjectOption
 from toolkit.cli.render import stack as render
-from toolkit.cli.stack import OptionalExercise, _target
+from toolkit.cli.variant import target
 
 if TYPE_CHECKING:
     from toolkit.runtime.select import EngineChoice
@@ -58,9 +58,9 @@ def ps(
     """
     from toolkit.cli import project_engine
     from toolkit.course import names_a_path
-    from toolkit.stack.orchestrator import exercise_name
+    from toolkit.stack.naming import exercise_name
 
-    stack, name = _target(exercise, project, required=False)
+    stack, name = target(exercise, project, required=False)
     order = tuple(stack.services) if stack else ()
     if name is not None:
         located = project_engine.locate(name, engine)

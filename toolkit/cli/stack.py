@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from toolkit.cli import context
-from toolkit.cli.options import BaseOption, EngineOption, JsonOption, ProjectOption
+from toolkit.cli.options import BaseOption, EngineOption, JsonOption, OptionalExercise, ProjectOption
 from toolkit.cli.render import stack as render
-from toolkit.cli.variant import StudentOption
+from toolkit.cli.variant import StudentOption, target
 from toolkit.errors import StackError, UsageError
 
 if TYPE_CHECKING:  # types only, so a command loads no more than it runs
@@ -32,10 +32,6 @@ if TYPE_CHECKING:  # types only, so a command loads no more than it runs
 ExerciseArgument = Annotated[
     str, typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False)
 ]
-OptionalExercise = Annotated[
-    str | None,
-    typer.Argument(help="An exercise under compose/, or a path to a Compose file.", show_default=False),
-]
 
 INTERACTIVE_SHELL = "command -v bash >/dev/null 2>&1 && exec bash || exec sh"
 
@@ -48,22 +44,6 @@ def _load(
     from toolkit.cli import variant
 
     return variant.load(exercise, base=base, project=project, student=student)
-
-
-def _target(
-    exercise: str | None, project: str | None, *, required: bool = True
-) -> tuple[Stack | None, str | None]:
-    """The stack (when an exercise is named) and the project name the command works on."""
-    if exercise:
-        from toolkit.stack.orchestrator import resolve_project
-
-        stack = _load(exercise, project=project)
-        return stack, resolve_project(stack, project)
-    if project:
-        return None, project  # the option's callback applied the project-name rule
-    if required:
-        raise UsageError("name the exercise, or the project with -p PROJECT")
-    return None, None
 
 
 def _order(stack: Stack | None) -> tuple[str, ...]:
@@ -194,7 +174,7 @@ def down(
         if not exercise:
             raise UsageError("--student needs the exercise: labkit down EXERCISE --student ID")
         project = student_project(_load(exercise).name, student)
-    _, name = _target(exercise, project)
+    _, name = target(exercise, project)
     assert name is not None
     runtime, _ = open_for_project(name, engine)
     render.down_result(stack_down(runtime, name, volumes=volumes, on_event=render.progress))
@@ -211,7 +191,7 @@ def logs(
     """Print the logs of an exercise's services."""
     from toolkit.stack.operations import logs as stack_logs
 
-    stack, name = _target(exercise, project)
+    stack, name = target(exercise, project)
     assert stack is not None and name is not None
     runtime = _open_running(exercise, stack, name, engine, "logs")
     lines = stack_logs(runtime, name, service, tail=tail, follow=follow, order=_order(stack))
@@ -234,7 +214,7 @@ def exec_(
     """Run a command in a service; without one, open a shell (bash if there is one, else sh)."""
     from toolkit.stack.operations import exec_in_service, find_service
 
-    stack, name = _target(exercise, project)
+    stack, name = target(exercise, project)
     assert stack is not None and name is not None
     runtime = _open_running(exercise, stack, name, engine, "exec")
     argv = list(command or [])
@@ -255,7 +235,7 @@ def exec_(
 def _open_running(exercise: str, stack: Stack, project: str, engine: str | None, command: str) -> Runtime:
     """The engine running `project` (see project_engine.open_for_running)."""
     from toolkit.cli.project_engine import open_for_running
-    from toolkit.stack.orchestrator import exercise_name
+    from toolkit.stack.naming import exercise_name
 
     return open_for_running(project, engine, typed=exercise, exercise=exercise_name(stack), command=command)
 
@@ -293,7 +273,7 @@ def validate(
     json: JsonOption = False,
 ) -> None:
     """Check an exercise's Compose file and print its plan; no engine is used."""
-    from toolkit.stack.orchestrator import resolve_project
+    from toolkit.stack.naming import resolve_project
     from toolkit.stack.orchestrator import validate as validate_stack
 
     stack = _load(exercise, base, project)
@@ -343,7 +323,7 @@ def describe(
     from toolkit.cli.project_engine import open_for_project
     from toolkit.errors import EngineUnavailable
     from toolkit.stack.describe import describe_project
-    from toolkit.stack.orchestrator import resolve_project
+    from toolkit.stack.naming import resolve_project
 
     stack, values = variant.load_with_values(exercise, project=project, student=student)
     name = resolve_project(stack, project or (stack.name if student else None))

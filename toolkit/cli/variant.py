@@ -53,6 +53,28 @@ def load_with_values(
     return with_labels(stack, {LABEL_STUDENT: student}), dict(chosen.values) if chosen else {}
 
 
+def target(
+    exercise: str | None, project: str | None, *, required: bool = True
+) -> tuple[Stack | None, str | None]:
+    """The stack (when an exercise is named) and the project name a command works on.
+
+    Raises:
+        UsageError: neither is named and `required`.
+    """
+    if exercise:
+        from toolkit.stack.naming import resolve_project
+
+        stack = load(exercise, project=project)
+        return stack, resolve_project(stack, project)
+    if project:
+        return None, project  # the option's callback applied the project-name rule
+    if required:
+        from toolkit.errors import UsageError
+
+        raise UsageError("name the exercise, or the project with -p PROJECT")
+    return None, None
+
+
 def student_of(runtime: Runtime, project: str) -> str | None:
     """The student a running project was brought up for, from its containers' label."""
     from toolkit.stack.naming import stack_container_selector
@@ -75,7 +97,7 @@ def running(
     """
     from toolkit.checks.project import stack_as_running
     from toolkit.cli.project_engine import open_for_running
-    from toolkit.stack.orchestrator import exercise_name, resolve_project
+    from toolkit.stack.naming import exercise_name, resolve_project
 
     stack = load(exercise, project=project, student=student)
     name = resolve_project(stack, project or (stack.name if student else None))

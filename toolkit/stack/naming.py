@@ -17,9 +17,13 @@ import socket
 from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from toolkit.errors import UsageError
 from toolkit.runtime.specs import LabelSelector
+
+if TYPE_CHECKING:
+    from toolkit.stack.model import Stack
 
 LABEL_PROJECT = "io.labkit.project"
 LABEL_SERVICE = "io.labkit.service"
@@ -117,3 +121,15 @@ def config_hash(*parts: object) -> str:
     """A short, stable hash of resolved specs: equal hashes mean nothing to recreate."""
     text = json.dumps([_canonical(p) for p in parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_project(stack: Stack, project: str | None) -> str:
+    """The project name: the one given (by the project-name rule), else one made from the stack's name."""
+    if project:
+        return project_name(project)
+    return project_from_stack_name(stack.name)
+
+
+def exercise_name(stack: Stack) -> str:
+    """The exercise a stack is: the name of its folder under compose/."""
+    return stack.folder.name

@@ -51,18 +51,6 @@ DEFAULT_TIMEOUT = 120.0
 T = TypeVar("T")
 
 
-def resolve_project(stack: Stack, project: str | None) -> str:
-    """The project name: the one given (by naming's one rule), else one made from the stack's name."""
-    if project:
-        return naming.project_name(project)
-    return naming.project_from_stack_name(stack.name)
-
-
-def exercise_name(stack: Stack) -> str:
-    """The exercise a stack is: the name of its folder under compose/."""
-    return stack.folder.name
-
-
 def validate(stack: Stack) -> Plan:
     """Check what can be checked without an engine and return the plan; raises ConfigError."""
     plan = make_plan(stack)
@@ -87,7 +75,7 @@ def preflight(stack: Stack, *, project: str | None = None, allow_privileged: boo
     plan = validate(stack)
     fixed_names(stack, plan.service_names)  # two services, one container_name
     check_safety(stack, allow_privileged=allow_privileged)
-    return Checked(stack, resolve_project(stack, project), plan, allow_privileged)
+    return Checked(stack, naming.resolve_project(stack, project), plan, allow_privileged)
 
 
 def up(
@@ -152,7 +140,9 @@ def up_checked(
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
     check_container_names(runtime, project, stack, plan.service_names)
-    target = _Target(runtime, stack, project, exercise_name(stack), plan, renumbering, dict(elsewhere or {}))
+    target = _Target(
+        runtime, stack, project, naming.exercise_name(stack), plan, renumbering, dict(elsewhere or {})
+    )
     seen = target.look()
     placed = target.place(seen, skip=0)
     # Addresses do not change images: they are made once, whatever the retries below.

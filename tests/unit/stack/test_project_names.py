@@ -8,8 +8,8 @@ import pytest
 
 from toolkit.errors import UsageError
 from toolkit.stack.compose.loader import load_stack
-from toolkit.stack.naming import project_name
-from toolkit.stack.orchestrator import preflight, resolve_project
+from toolkit.stack.naming import project_name, resolve_project
+from toolkit.stack.orchestrator import preflight
 
 
 def test_a_given_name_is_made_valid_as_compose_does_with_a_folder_name() -> None:
