@@ -8,7 +8,6 @@ type after a flag.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from typer import core
@@ -21,22 +20,16 @@ def _usage_name(self: core.TyperArgument) -> str:
     return name if self.required else f"[{name}]"
 
 
-# Older Typers (before 0.25) print neither quirk and lack these hooks: nothing to override.
-_option_type: Callable[[core.TyperOption, Any], str | None] | None = getattr(
-    core.TyperOption, "display_type_rich", None
-)
+_option_type = core.TyperOption.display_type_rich
 
 
 def _option_type_unless_flag(self: core.TyperOption, ctx: Any) -> str | None:
     if self.is_flag:
         return None  # a flag takes no value: its type says nothing
-    assert _option_type is not None
     return _option_type(self, ctx)
 
 
 def apply() -> None:
-    """Install the overrides (idempotent); nothing to do on a Typer without them."""
-    if _option_type is None or not hasattr(core.TyperArgument, "_usage_display_name"):
-        return
+    """Install the overrides (idempotent)."""
     core.TyperArgument._usage_display_name = _usage_name  # type: ignore[method-assign]
     core.TyperOption.display_type_rich = _option_type_unless_flag  # type: ignore[method-assign]
