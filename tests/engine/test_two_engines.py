@@ -134,7 +134,10 @@ def test_every_command_finds_the_project_on_its_engine(
         assert [(row["engine"], row["service"]) for row in mine] == [(here, "web")]
 
         code, out, _ = _run(course, "ps")
-        assert out.splitlines()[0].split()[:2] == ["engine", "project"]
+        lines = out.splitlines()
+        heading = lines.index(f"{unique_name} on {here} (twoeng)")  # every engine's projects
+        assert lines[heading + 1].split() == ["service", "state", "IPs"]
+        assert lines[heading + 2].split()[:2] == ["web", "running"]
 
         code, out, _ = _run(course, "list", "--json")
         (entry,) = json.loads(out)

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -77,23 +78,28 @@ def status_json(status: ServiceStatus) -> dict[str, object]:
     }
 
 
-def _service_table(
-    statuses: Iterable[ServiceStatus], *, with_project: bool = False, engines: Sequence[str] = ()
-) -> Table:
-    """One row per service; `engines` (one per status, in order) adds an engine column."""
-    columns = ["service", "state", "health", "IPs", "ports"]
-    leading = (["engine"] if engines else []) + (["project"] if with_project else [])
-    table = Table(*leading, *columns, box=None)
-    for index, status in enumerate(statuses):
-        row: list[str | Text] = [
-            status.service,
-            _state(status),
-            _health(status),
-            _ips(status),
-            ", ".join(_port(p) for p in status.ports),
-        ]
-        first = ([engines[index]] if engines else []) + ([status.project] if with_project else [])
-        table.add_row(*first, *row)
+def _service_table(statuses: Iterable[ServiceStatus]) -> Table:
+    """One row per service. An interface's line (`eth0 lan1 10.30.1.10`) is never broken; health
+    and ports columns only when a service has a health check or publishes a port, so 80 columns
+    hold the usual lab."""
+    statuses = list(statuses)
+    with_ports = any(status.ports for status in statuses)
+    with_health = any(status.health for status in statuses)
+    table = Table(box=None)
+    table.add_column("service", overflow="fold")
+    table.add_column("state", no_wrap=True)
+    if with_health:
+        table.add_column("health", no_wrap=True)
+    table.add_column("IPs", no_wrap=True)
+    if with_ports:
+        table.add_column("ports")
+    for status in statuses:
+        row: list[str | Text] = [status.service, _state(status)]
+        row += [_health(status)] if with_health else []
+        row.append(_ips(status))
+        if with_ports:
+            row.append(", ".join(_port(p) for p in status.ports))
+        table.add_row(*row)
     return table
 
 
@@ -178,15 +184,26 @@ def down_result(result: DownResult) -> None:
 def ps(
     rows: Sequence[tuple[str, ServiceStatus]], *, as_json: bool, project: str | None, with_engine: bool
 ) -> None:
-    """Services as (engine, status) rows; `with_engine` adds the engine column (all engines)."""
+    """Services as (engine, status) rows. One project: its table. Every project: a heading per
+    project (its engine when several engines were asked) and its table, so that no column of
+    project names squeezes the addresses out of 80 columns."""
     if as_json:
         print_json([{**status_json(s), "engine": engine} for engine, s in rows])
         return
     if not rows:
         console.print(f"project {project} is not up" if project else "no labkit project is up")
         return
-    engines = [engine for engine, _ in rows] if with_engine else []
-    console.print(_service_table([s for _, s in rows], with_project=project is None, engines=engines))
+    if project is not None:
+        console.print(_service_table([s for _, s in rows]))
+        return
+    groups: dict[tuple[str, str], list[ServiceStatus]] = {}
+    for engine, status in rows:
+        groups.setdefault((engine, status.project), []).append(status)
+    for index, ((engine, name), statuses) in enumerate(groups.items()):
+        where = f" on {engine}" if with_engine else ""
+        exercise = f" [dim]({escape(statuses[0].exercise)})[/]" if statuses[0].exercise else ""
+        console.print(("\n" if index else "") + f"[bold]{escape(name)}[/]{where}{exercise}")
+        console.print(_service_table(statuses))
 
 
 def log_lines(lines: Iterable[LogLine], *, prefix: bool) -> None:
