@@ -66,16 +66,22 @@ def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
     if name in FAKES:
         yield FakeRuntime(FAKES[name])
         return
+    engine = connect_engine(name)
+    yield engine
+    engine.close()
+
+
+def connect_engine(name: str, why: str = "") -> Runtime:
+    """A connected adapter of the real engine `name`; in CI one that does not answer fails the
+    test, elsewhere it skips it (`why`: what the test needs it for, said in the skip)."""
     try:
-        choice = resolve_engine(name, start_podman=lambda: None)
-        engine = connect(choice)
+        engine = connect(resolve_engine(name, start_podman=lambda: None))
         engine.info()
     except (EngineUnavailable, ImportError) as exc:
         if _in_ci():
             pytest.fail(f"{name} is required in CI and does not answer: {exc}")
-        pytest.skip(f"{name} does not answer: {exc}")
-    yield engine
-    engine.close()
+        pytest.skip(f"{why}{name} does not answer: {exc}")
+    return engine
 
 
 def busybox_rootfs_tar(path: Path) -> Path:

@@ -13,11 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import EngineUnavailable
 from toolkit.runtime.protocol import Runtime
-from toolkit.runtime.select import connect, resolve_engine
 
-from .conftest import _in_ci
+from .conftest import connect_engine
 from .test_stack_cli import labkit
 from .test_stack_fixtures import leftovers, test_subnet
 
@@ -55,14 +53,7 @@ def _other(name: str) -> str:
 @pytest.fixture(scope="module")
 def other_runtime(runtime: Runtime) -> Iterator[Runtime]:
     """The engine that is not `runtime`: these tests need both up."""
-    name = _other(runtime.name)
-    try:
-        engine = connect(resolve_engine(name, start_podman=lambda: None))
-        engine.info()
-    except (EngineUnavailable, ImportError) as exc:
-        if _in_ci():
-            pytest.fail(f"{name} is required in CI and does not answer: {exc}")
-        pytest.skip(f"needs both engines; {name} does not answer: {exc}")
+    engine = connect_engine(_other(runtime.name), why="needs both engines; ")
     yield engine
     engine.close()
 
