@@ -74,7 +74,9 @@ def on_engine(stack: Stack, runs: Sequence[Answer]) -> tuple[list[CheckRun], Fak
         fake.create_network(network_spec(PROJECT, stack.folder.name, network))
     for name in stack.services:
         labels = naming.resource_labels(PROJECT, stack.folder.name) | {naming.LABEL_SERVICE: name}
-        fake.start_container(fake.create_container(ContainerSpec(stack.services[name].image or "", name, labels)))
+        fake.start_container(
+            fake.create_container(ContainerSpec(stack.services[name].image or "", name, labels))
+        )
     found = []
     for answer in runs:
 
@@ -133,7 +135,12 @@ def _facts(manifest: Manifest, phase: str) -> PodFacts:
     meta = manifest["metadata"]
     container = manifest["spec"]["containers"][0]
     return PodFacts(
-        meta["name"], container["name"], phase, meta["labels"], meta.get("annotations", {}), container["image"]
+        meta["name"],
+        container["name"],
+        phase,
+        meta["labels"],
+        meta.get("annotations", {}),
+        container["image"],
     )
 
 
@@ -193,7 +200,9 @@ def test_a_probe_check_whose_prerequisite_failed_makes_no_probe() -> None:
     (before,), pods = in_pods(stack, [script(stack, False, [])])
     probe_check = next(r for r in before.results if r.service == "probe-lan")
     assert probe_check.blocked_by == "host1 has its static address on eth0"
-    assert probe_check.reason == "not run: requires 'host1 has its static address on eth0', which did not pass"
+    assert (
+        probe_check.reason == "not run: requires 'host1 has its static address on eth0', which did not pass"
+    )
     assert pods.created == []
     (before,), fake = on_engine(stack, [script(stack, False, [])])
     assert fake.list_containers({LABEL_PROBE: None}, all=True) == []
@@ -209,5 +218,8 @@ def test_a_check_as_another_user_runs_under_sudo_in_a_pod_and_as_root_in_the_pro
     assert probe[0] == "/bin/sh"  # the probe pod runs as root: no sudo needed
     heard_engine: list[tuple[str, tuple[str, ...]]] = []
     (run,), fake = on_engine(stack, [script(stack, True, heard_engine)])
-    users = {fake.inspect_container(call.container).labels.get(naming.LABEL_SERVICE): call.user for call in fake.execs}
+    users = {
+        fake.inspect_container(call.container).labels.get(naming.LABEL_SERVICE): call.user
+        for call in fake.execs
+    }
     assert users["web"] == "root" and users[None] == "root"

@@ -153,7 +153,9 @@ def test_pods_read_from_the_clients_models() -> None:
         image_id="",
         ready=False,
         restart_count=0,
-        state=V1ContainerState(waiting=V1ContainerStateWaiting(reason="ImagePullBackOff", message="no such image")),
+        state=V1ContainerState(
+            waiting=V1ContainerStateWaiting(reason="ImagePullBackOff", message="no such image")
+        ),
     )
     pod = V1Pod(
         metadata=V1ObjectMeta(name="probe-lan", labels={"io.labkit.probe": "lan"}),
