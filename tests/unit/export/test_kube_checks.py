@@ -39,7 +39,7 @@ from tests.unit.export.nad_schema import SELECTION_SCHEMA
 from toolkit.checks.kube.cluster import ClusterPods, exec_request, pod_facts
 from toolkit.checks.kube.pods import PodFacts, exec_argv, run_checks_in_pods, service_pods, stack_as_exported
 from toolkit.checks.kube.probe_pod import probe_pod
-from toolkit.errors import EngineError, NameConflict
+from toolkit.errors import EngineError, NameConflict, UsageError
 from toolkit.export.kube import export_stack
 from toolkit.export.kube.networks import NETWORKS_ANNOTATION
 from toolkit.runtime.specs import ExecResult
@@ -259,7 +259,9 @@ def test_a_probe_pod_that_ends_is_an_error_naming_it() -> None:
 
 def test_no_running_pod_is_a_usage_error_saying_what_to_apply() -> None:
     server = ApiServer([])
-    with pytest.raises(Exception, match="no running pod of alice in namespace alice: apply the export first"):
+    with pytest.raises(
+        UsageError, match="no running pod of alice in namespace alice: apply the export first"
+    ):
         run_checks_in_pods(load("hostname-ip"), ClusterPods(server.api, "alice"))
 
 
