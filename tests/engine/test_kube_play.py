@@ -3,7 +3,10 @@
 Podman is the runtime here that reads Kubernetes YAML; labkit passes the networks and static
 addresses as flags, orders the pods by `depends_on` and runs their readiness probes. Each
 exercise must pass `labkit test`'s rules on the played pods: graded checks fail before the
-solution, every check passes after it. Nothing may be left after `podman kube down`.
+solution, every check passes after it. The checks run by the path `check --kube` takes on a
+cluster (`checks/kube/`): pods found by their labels, commands as the pod's own user (sudo for
+another), prerequisites as on an engine, and probe checks from a probe pod attached to its
+network through the Multus annotation. Nothing may be left after `podman kube down`.
 """
 
 from __future__ import annotations
@@ -16,7 +19,11 @@ from pathlib import Path
 
 import pytest
 
+from toolkit.checks.kube import run_checks_in_pods
+from toolkit.checks.kube.played import PlayedPods
+from toolkit.checks.probe import LABEL_PROBE
 from toolkit.checks.project import renumber_if_clashing
+from toolkit.checks.results import CheckRun
 from toolkit.checks.selftest import self_test
 from toolkit.errors import EngineUnavailable
 from toolkit.export.kube import export_stack
@@ -62,10 +69,27 @@ def test_each_exercise_plays_and_passes_its_self_test(podman: Runtime, exercise:
     def down(runtime: Runtime, stack: Stack, name: str) -> None:
         unplay(runtime, plays.pop())
 
+    probes: list[set[str]] = []  # the probe pods' containers after each check run
+
+    def check(runtime: Runtime, stack: Stack, name: str, exercise: str) -> CheckRun:
+        run = run_checks_in_pods(stack, PlayedPods(runtime, plays[-1]), exercise=exercise)
+        listed = runtime.list_containers({naming.LABEL_PROJECT: name, LABEL_PROBE: None}, all=True)
+        probes.append({info.id for info in listed})
+        return run
+
     stack = load_stack(COURSE / exercise / "compose.yaml", environ={})
-    report = self_test(podman, stack, up=up, down=down, project=project)
+    report = self_test(podman, stack, up=up, down=down, project=project, check=check)
     assert report.passed, [str(problem) for problem in report.problems]
     assert report.before is not None and report.after is not None and report.after.passed
+    # Before the solution, a check whose prerequisite failed was not run and names it.
+    before = {result.name: result for result in report.before.results}
+    for declared in stack.exercise.checks:
+        failed = [name for name in declared.requires if not before[name].passed]
+        assert before[declared.name].blocked_by == (failed[0] if failed else ""), declared.name
+    # Probe checks ran from one probe pod per network, made when first needed and reused.
+    networks = {c.probe for c in stack.exercise.checks if c.probe is not None}
+    assert len(probes[-1]) == len(networks)
+    assert probes[0] <= probes[-1]
     for name, service in stack.services.items():  # each pod started after what it depends on
         for dependency in service.depends_on:
             assert started[dependency.service] < started[name], (name, dependency.service)

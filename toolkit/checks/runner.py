@@ -1,26 +1,22 @@
-"""Run an exercise's checks in its containers, all at once, each bounded by its own timeout."""
+"""Run an exercise's checks in a project's containers on an engine.
+
+The rules (prerequisites, order, concurrency, judging) are `schedule.py`'s, shared with the
+cluster's runner (`kube/`); this module finds the containers and makes the probes.
+"""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Mapping, Sequence
 
 from toolkit.checks.probe import PROBE_USER, ensure_probes
-from toolkit.checks.results import CheckResult, CheckRun, judge, not_run, timed_out
-from toolkit.errors import EngineError, EngineUnavailable, ExecTimeout, UsageError
+from toolkit.checks.results import CheckResult, CheckRun, not_run
+from toolkit.checks.schedule import MAX_PARALLEL, CheckCallback, run_judged, schedule
+from toolkit.errors import UsageError
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo
 from toolkit.stack.model import Check, Stack
 from toolkit.stack.naming import LABEL_SERVICE, stack_container_selector
-
-# Checks are independent commands that mostly wait (on the network, on a daemon), so a few
-# threads overlap them well; more would only queue at the engine's API.
-MAX_PARALLEL = 8
-
-CheckCallback = Callable[[CheckResult], None]
 
 
 def service_containers(runtime: Runtime, project: str) -> dict[str, ContainerInfo]:
@@ -50,25 +46,39 @@ def require_running(runtime: Runtime, project: str, exercise: str) -> dict[str, 
     return containers
 
 
-def run_check(runtime: Runtime, check: Check, container: ContainerInfo | None) -> CheckResult:
-    """Run one check in its service's container and judge the result.
+class EngineTarget:
+    """A project's containers on an engine, where the schedule runs checks; probes made as needed."""
 
-    Engine failures other than a lost engine become a failed check, so one broken service
-    does not hide the results of the others.
-    """
+    def __init__(
+        self, runtime: Runtime, stack: Stack, project: str, containers: Mapping[str, ContainerInfo]
+    ) -> None:
+        self._runtime = runtime
+        self._stack = stack
+        self._project = project
+        self._containers = dict(containers)
+
+    def prepare(self, checks: Sequence[Check]) -> None:
+        """Add the probe of each network a check about to run probes from.
+
+        Probe checks find it under their own service name, `probe-NETWORK`.
+        """
+        wanted = {check.probe for check in checks if check.probe is not None}
+        missing = {network for network in wanted if f"probe-{network}" not in self._containers}
+        if missing:
+            probes = ensure_probes(self._runtime, self._stack, self._project, missing)
+            self._containers.update({f"probe-{network}": info for network, info in probes.items()})
+
+    def run(self, check: Check) -> CheckResult:
+        """Run one check in its service's container (or its probe) and judge the result."""
+        return run_check(self._runtime, check, self._containers.get(check.service))
+
+
+def run_check(runtime: Runtime, check: Check, container: ContainerInfo | None) -> CheckResult:
+    """Run one check in its service's container and judge the result."""
     if container is None:
         return not_run(check, f"service {check.service!r} has no running container")
-    started = time.monotonic()
-    try:
-        user = check.user or (PROBE_USER if check.probe is not None else None)
-        result = runtime.exec(container.id, check.run, user=user, timeout=check.timeout)
-    except ExecTimeout as exc:
-        return timed_out(check, exc, time.monotonic() - started)
-    except EngineUnavailable:
-        raise
-    except EngineError as exc:
-        return not_run(check, str(exc), time.monotonic() - started)
-    return judge(check, result)
+    user = check.user or (PROBE_USER if check.probe is not None else None)
+    return run_judged(check, lambda: runtime.exec(container.id, check.run, user=user, timeout=check.timeout))
 
 
 def run_checks(
@@ -99,118 +109,6 @@ def run_checks(
     if containers is None:
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
-    found: dict[int, CheckResult] = {}
-    told = 0
-    for wave in _waves(selected):
-        ready: list[int] = []
-        for index in wave:
-            blocker = _failed_prerequisite(selected[index], selected, found)
-            if blocker is None:
-                ready.append(index)
-            else:
-                found[index] = not_run(selected[index], "", blocked_by=blocker)
-        containers = _with_probes(runtime, stack, project, [selected[i] for i in ready], containers)
-        ran = _run_all(runtime, [selected[i] for i in ready], containers, max_parallel)
-        for index, result in zip(ready, ran, strict=True):
-            found[index] = result
-        while told in found:  # in the file's order, as soon as every check above is known
-            if on_result is not None:
-                on_result(found[told])
-            told += 1
-    return CheckRun(
-        exercise=exercise,
-        project=project,
-        results=tuple(found[index] for index in range(len(selected))),
-        duration=time.monotonic() - started,
-    )
-
-
-def _with_probes(
-    runtime: Runtime,
-    stack: Stack,
-    project: str,
-    checks: Sequence[Check],
-    containers: Mapping[str, ContainerInfo],
-) -> Mapping[str, ContainerInfo]:
-    """`containers`, plus the probe of each network a check about to run probes from.
-
-    A probe is made only when a check will run from it, not for checks whose prerequisite
-    failed; probe checks find it under their own service name, `probe-NETWORK`.
-    """
-    wanted = {check.probe for check in checks if check.probe is not None}
-    missing = {network for network in wanted if f"probe-{network}" not in containers}
-    if not missing:
-        return containers
-    probes = ensure_probes(runtime, stack, project, missing)
-    return {**containers, **{f"probe-{network}": info for network, info in probes.items()}}
-
-
-def _waves(checks: Sequence[Check]) -> list[list[int]]:
-    """The checks' indexes grouped so that each runs after the checks it requires.
-
-    A check's prerequisites are written above it (the loader makes sure), so one pass gives
-    each its depth; checks of one depth run together. Without `requires` there is one wave.
-    """
-    depth: dict[str, int] = {}
-    waves: list[list[int]] = []
-    for index, check in enumerate(checks):
-        level = 1 + max((depth.get(name, -1) for name in check.requires), default=-1)
-        depth[check.name] = level
-        while len(waves) <= level:
-            waves.append([])
-        waves[level].append(index)
-    return waves
-
-
-def _failed_prerequisite(
-    check: Check, checks: Sequence[Check], found: Mapping[int, CheckResult]
-) -> str | None:
-    """The first prerequisite of `check` that did not pass, or None when all did."""
-    by_name = {result.name: result for result in found.values()}
-    for name in check.requires:
-        result = by_name.get(name)
-        if result is None and name not in {other.name for other in checks}:
-            continue  # a prerequisite left out of this run (a hand-picked subset): not a blocker
-        if result is None or not result.passed:
-            return name
-    return None
-
-
-def _run_all(
-    runtime: Runtime, checks: Sequence[Check], containers: Mapping[str, ContainerInfo], max_parallel: int
-) -> Iterator[CheckResult]:
-    """Run the checks on a few worker threads; yield the results in the checks' order.
-
-    The workers are daemon threads, not an executor's: on Ctrl-C the caller stops waiting at
-    once, the checks still queued never start, and a check still running (up to its own
-    timeout) does not keep the interpreter from exiting, as an executor's threads would.
-    """
-    futures: list[Future[CheckResult]] = [Future() for _ in checks]
-    queued: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for index in range(len(checks)):
-        queued.put(index)
-
-    def work() -> None:
-        while True:
-            try:
-                index = queued.get_nowait()
-            except queue.Empty:
-                return
-            future = futures[index]
-            if not future.set_running_or_notify_cancel():
-                continue  # cancelled: the caller is gone
-            check = checks[index]
-            try:
-                future.set_result(run_check(runtime, check, containers.get(check.service)))
-            except BaseException as exc:  # handed to the caller's thread
-                future.set_exception(exc)
-
-    # A pool, not one thread per check: a course may have dozens of checks per exercise.
-    for _ in range(min(max(1, max_parallel), len(checks))):
-        threading.Thread(target=work, name="labkit-check", daemon=True).start()
-    try:
-        for future in futures:  # in the file's order, whatever order they finish in
-            yield future.result()
-    finally:
-        for future in futures:
-            future.cancel()  # on Ctrl-C (or an engine gone), do not start the checks still queued
+    target = EngineTarget(runtime, stack, project, containers)
+    results = schedule(target, selected, on_result=on_result, max_parallel=max_parallel)
+    return CheckRun(exercise, project, results, time.monotonic() - started)

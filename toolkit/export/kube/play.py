@@ -67,6 +67,9 @@ class Played:
     documents: list[str] = field(default_factory=list)
     networks: list[str] = field(default_factory=list)
     volumes: list[str] = field(default_factory=list)
+    # Each pod's annotations as exported, by its name in the export: Podman keeps none longer
+    # than 63 characters (the networks annotation), and the checks read them.
+    annotations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def play_export(runtime: Runtime, stack: Stack, export: KubeExport, *, timeout: float = 120.0) -> Played:
@@ -142,15 +145,49 @@ def _play_pods(runtime: Runtime, stack: Stack, export: KubeExport, played: Playe
     for service in make_plan(stack).service_names:
         for dependency in stack.services[service].depends_on:
             _wait_for(runtime, namespace, dependency.service, workloads, dependency.condition, deadline)
-        pod, extra = _podman_documents(namespace, workloads[service], config_maps, played.files)
-        document = yaml.safe_dump_all([*extra, pod], sort_keys=False)
-        sysctls = {s["name"]: s["value"] for s in pod["spec"].get("securityContext", {}).get("sysctls", [])}
-        runtime.play_kube(document, _network_flags(namespace, workloads[service]), sysctls)
-        played.documents.append(document)
-        played.volumes += [d["metadata"]["name"] for d in extra if d["kind"] == "PersistentVolumeClaim"]
+        play_pod(runtime, played, workloads[service], config_maps)
     for service, workload in workloads.items():
         if workload["kind"] == "Pod":
             _wait_for(runtime, namespace, service, workloads, "service_healthy", deadline)
+
+
+def play_pod(
+    runtime: Runtime, played: Played, workload: Manifest, config_maps: Mapping[str, Manifest] | None = None
+) -> None:
+    """Play one Pod (or a Job's pod) of the export, or one made for it (the checks' probe).
+
+    Raises:
+        UsageError: the engine cannot play Kubernetes YAML (Docker).
+    """
+    if not isinstance(runtime, KubePlayer):
+        raise UsageError(f"{runtime.name} cannot play Kubernetes YAML: use --engine podman")
+    namespace = played.namespace
+    pod, extra = _podman_documents(namespace, workload, dict(config_maps or {}), played.files)
+    document = yaml.safe_dump_all([*extra, pod], sort_keys=False)
+    sysctls = {s["name"]: s["value"] for s in pod["spec"].get("securityContext", {}).get("sysctls", [])}
+    runtime.play_kube(document, _network_flags(namespace, workload), sysctls)
+    played.documents.append(document)
+    played.volumes += [d["metadata"]["name"] for d in extra if d["kind"] == "PersistentVolumeClaim"]
+    template = workload if workload["kind"] == "Pod" else workload["spec"]["template"]
+    played.annotations[workload["metadata"]["name"]] = dict(template["metadata"].get("annotations", {}))
+
+
+def unplay_pod(runtime: Runtime, played: Played, name: str) -> None:
+    """Take down one played pod (by its name in the export) as `unplay` would, and forget it."""
+    assert isinstance(runtime, KubePlayer)
+    podman_name = f"{played.namespace}-{name}"
+    for document in list(played.documents):
+        pods = [d for d in yaml.safe_load_all(document) if d and d.get("kind") == "Pod"]
+        if any(pod["metadata"]["name"] == podman_name for pod in pods):
+            for container in runtime.list_containers(naming.project_selector(played.namespace), all=False):
+                if container.name.startswith(f"{podman_name}-"):
+                    try:
+                        runtime.kill_container(container.id)  # as in unplay: no stop timeout
+                    except EngineError:
+                        pass  # it exited meanwhile
+            runtime.down_kube(document)
+            played.documents.remove(document)
+    played.annotations.pop(name, None)
 
 
 def container_name(namespace: str, service: str) -> str:
@@ -216,8 +253,9 @@ def _containerd_defaults(container: Manifest) -> None:
     """
     security = container.setdefault("securityContext", {})
     capabilities = security.setdefault("capabilities", {})
-    if "NET_RAW" not in capabilities.get("drop", []) and "ALL" not in capabilities.get("drop", []):
-        capabilities["add"] = [*capabilities.get("add", []), "NET_RAW"]
+    added = capabilities.get("add", [])
+    if not {"NET_RAW", "ALL"} & set(capabilities.get("drop", [])) and "NET_RAW" not in added:
+        capabilities["add"] = [*added, "NET_RAW"]
 
 
 def _job_pod(job: Manifest) -> Manifest:

@@ -52,7 +52,11 @@ class PodContext:
 
 def image_for(service: Service, registry: str | None) -> str:
     """The image reference a cluster pulls: the service's, under the registry when one is given."""
-    ref = service.image or ""
+    return qualified_image(service.image or "", registry)
+
+
+def qualified_image(ref: str, registry: str | None) -> str:
+    """An image reference under the registry when one is given."""
     return f"{registry.rstrip('/')}/{ref}" if registry else ref
 
 
@@ -95,7 +99,7 @@ def pod_spec(ctx: PodContext, service: Service, volumes: PodVolumes, restart: st
     spec: Manifest = {
         "hostname": service.hostname or service.name,
         "restartPolicy": restart,
-        "affinity": _same_node(ctx),
+        "affinity": same_node(ctx.namespace),
         "containers": [_container(ctx, service, volumes)],
     }
     if service.init:
@@ -120,8 +124,9 @@ def pod_spec(ctx: PodContext, service: Service, volumes: PodVolumes, restart: st
     return spec
 
 
-def _same_node(ctx: PodContext) -> Manifest:
-    selector = {"matchLabels": {naming.LABEL_PROJECT: ctx.namespace}}
+def same_node(namespace: str) -> Manifest:
+    """Required affinity to the node of the project's other pods: a lab bridge is a node's."""
+    selector = {"matchLabels": {naming.LABEL_PROJECT: namespace}}
     term = {"labelSelector": selector, "topologyKey": "kubernetes.io/hostname"}
     return {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
 
