@@ -22,11 +22,7 @@ Shape = dict[str, Any]
 
 
 def from_stack(stack: Stack) -> Shape:
-    services = {
-        name: _service(service)
-        for name, service in stack.services.items()
-        if not service.profiles  # inactive unless COMPOSE_PROFILES names them
-    }
+    services = {name: _service(service) for name, service in stack.services.items()}  # active ones
     used = {net for service in services.values() for net in service["networks"]}
     mounted = {
         mount["source"]

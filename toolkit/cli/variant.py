@@ -25,30 +25,43 @@ StudentOption = Annotated[
 
 
 def load(
-    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+    exercise: str,
+    *,
+    base: str | None = None,
+    project: str | None = None,
+    student: str | None = None,
+    profiles: list[str] | None = None,
 ) -> Stack:
     """Load an exercise, as `student` gets it when one is named; labelled with the student.
 
     The project is `project`, else `<exercise>-<student>` for a student, else the exercise's.
+    `profiles` enables those Compose profiles (default: $COMPOSE_PROFILES).
     """
-    return load_with_values(exercise, base=base, project=project, student=student)[0]
+    return load_with_values(exercise, base=base, project=project, student=student, profiles=profiles)[0]
 
 
 def load_with_values(
-    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+    exercise: str,
+    *,
+    base: str | None = None,
+    project: str | None = None,
+    student: str | None = None,
+    profiles: list[str] | None = None,
 ) -> tuple[Stack, dict[str, str]]:
     """`load`, and the student's parameter values (none without a student)."""
     from toolkit.checks.project import with_labels
     from toolkit.classroom.secret import course_secret
+    from toolkit.cli.options import profile_environ
     from toolkit.course import load_exercise, load_exercise_variant
     from toolkit.stack.variants import LABEL_STUDENT, student_project
 
+    environ = profile_environ(profiles)
     if student is None:
-        return load_exercise(exercise, base=base, project=project), {}
+        return load_exercise(exercise, base=base, project=project, environ=environ), {}
     if project is None:
-        project = student_project(load_exercise(exercise, base=base).name, student)
+        project = student_project(load_exercise(exercise, base=base, environ=environ).name, student)
     stack, chosen = load_exercise_variant(
-        exercise, base=base, project=project, student=student, secret=course_secret()
+        exercise, base=base, project=project, student=student, secret=course_secret(), environ=environ
     )
     return with_labels(stack, {LABEL_STUDENT: student}), dict(chosen.values) if chosen else {}
 
