@@ -202,6 +202,7 @@ class Stack:
     secrets: Mapping[str, Path] = field(default_factory=dict)  # name -> file (absolute)
     configs: Mapping[str, Path] = field(default_factory=dict)
     profiles: tuple[str, ...] = ()  # the profiles enabled when loading (compose/profiles.py)
+    inactive: tuple[str, ...] = ()  # the file's services those profiles leave out
 
     @property
     def folder(self) -> Path:

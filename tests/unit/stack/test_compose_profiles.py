@@ -30,6 +30,7 @@ def _load(tmp_path: Path, text: str = FILE, profiles: list[str] | None = None, *
 def test_services_with_profiles_are_inactive_unless_one_is_enabled(tmp_path: Path) -> None:
     stack = _load(tmp_path)
     assert list(stack.services) == ["web"] and stack.profiles == ()
+    assert stack.inactive == ("cache", "debug", "tools")  # `up` leaves their containers alone
     assert stack.services["web"].depends_on == ()  # an optional dependency on an inactive service
 
 

@@ -50,7 +50,8 @@ def select_profiles(stack: Stack, enabled: tuple[str, ...], ctx: LoadContext) ->
                 raise ctx.error(_inactive(service.name, stack.services[needed]), path)
         dependencies = tuple(d for d in service.depends_on if d.service in active)
         kept[name] = replace(service, depends_on=dependencies)  # the rest: required: false
-    return replace(stack, services=kept, profiles=enabled)
+    inactive = tuple(name for name in stack.services if name not in active)
+    return replace(stack, services=kept, profiles=enabled, inactive=inactive)
 
 
 def _needs(service: Service) -> list[tuple[str, str]]:
