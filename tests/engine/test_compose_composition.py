@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,13 +65,21 @@ def test_a_profiles_services_come_up_only_when_it_is_enabled(
     file = tmp_path / "compose.yaml"
     file.write_text(PROFILES.format(image=busybox_image))
     engine = ("--engine", runtime.name, "-p", project)
+    off = labkit("validate", str(file), env={"COMPOSE_PROFILES": ""})
+    assert off.returncode == 0, off.stderr
+    assert "not started (their profiles are not enabled): debug; enable one with --profile NAME" in off.stdout
+    on = labkit("validate", str(file), "--profile", "debug", env={"COMPOSE_PROFILES": ""})
+    assert on.returncode == 0 and "not started" not in on.stdout, on.stdout
+    assert re.search(r"^\s+1\s+debug\s", on.stdout, re.MULTILINE), on.stdout  # wave 1, after web
 
     first = labkit("up", str(file), "--no-wait", *engine, env={"COMPOSE_PROFILES": ""})
     assert first.returncode == 0, first.stderr
     assert _services(runtime, project) == ["web"]
 
     # The flag enables it; so does COMPOSE_PROFILES, which the flag overrides.
-    second = labkit("up", str(file), "--no-wait", "--profile", "debug", *engine, env={"COMPOSE_PROFILES": "x"})
+    second = labkit(
+        "up", str(file), "--no-wait", "--profile", "debug", *engine, env={"COMPOSE_PROFILES": "x"}
+    )
     assert second.returncode == 0, second.stderr
     assert _services(runtime, project) == ["debug", "web"]
 

@@ -120,3 +120,14 @@ def test_profiles_append_so_an_extending_service_joins_its_bases_profiles(tmp_pa
     (tmp_path / "compose.yaml").write_text(text)
     stack = load_stack(tmp_path / "compose.yaml", environ={"COMPOSE_PROFILES": "dev"})
     assert list(stack.services) == ["b"] and stack.services["b"].profiles == ("never", "dev")
+
+
+def test_an_error_in_a_base_from_another_file_is_reported_at_the_extends(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="expected a string") as caught:
+        _load(
+            tmp_path,
+            "services:\n  app:\n    image: x\n    extends:\n      file: base.yaml\n      service: b\n",
+            **{"base.yaml": "services:\n  b:\n    user: [1]\n"},
+        )
+    assert (caught.value.file, caught.value.line) == (str(tmp_path / "compose.yaml"), 4)
+    assert caught.value.key_path == "services.app.user"

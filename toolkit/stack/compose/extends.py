@@ -59,7 +59,7 @@ class _Resolver:
         path = f"services.{name}.extends"
         if (file.path, name) in trail:
             loop = " -> ".join(service for _, service in (*trail, (file.path, name)))
-            _fail(file, extends.line, path, f"extends makes a loop: {loop}; break it")
+            _fail(file, extends.line, path, f"extends makes a loop: {loop}; remove one of these extends")
         base_file, base_name = self._target(file, name, extends)
         base = self.resolve(base_file, base_name, (*trail, (file.path, name)))
         if not isinstance(base, MapNode):
@@ -67,7 +67,9 @@ class _Resolver:
                 base_file, base.line, f"services.{base_name}", f"expected a mapping, found {describe(base)}"
             )
         if base_file.path != file.path:
-            base = _absolute_paths(base, base_file.path.parent)
+            # This file's lines mean nothing in the other's: what comes from there is reported
+            # at the `extends` that brings it in.
+            base = _relined(_absolute_paths(base, base_file.path.parent), extends.line)
         own = MapNode(tuple(e for e in service.entries if e.key != "extends"), service.line)
         merged = merge_service(base, own)
         file.resolved[name] = merged
@@ -155,6 +157,21 @@ def resolve_extends(root: MapNode, file: Path, display: str, variables: Mapping[
     )
     new_services = Entry("services", services_entry.line, MapNode(resolved, services_entry.value.line))
     return MapNode(tuple(new_services if e.key == "services" else e for e in root.entries), root.line)
+
+
+def _relined(node: Node, line: int) -> MapNode:
+    """`node` (a mapping) with every line set to `line`."""
+    relined = _at_line(node, line)
+    assert isinstance(relined, MapNode)
+    return relined
+
+
+def _at_line(node: Node, line: int) -> Node:
+    if isinstance(node, Scalar):
+        return Scalar(node.value, line)
+    if isinstance(node, SeqNode):
+        return SeqNode(tuple(_at_line(item, line) for item in node.items), line)
+    return MapNode(tuple(Entry(e.key, line, _at_line(e.value, line)) for e in node.entries), line)
 
 
 def _services(root: MapNode) -> dict[str, Entry]:
