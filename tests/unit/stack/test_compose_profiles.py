@@ -9,6 +9,7 @@ import pytest
 from toolkit.errors import ConfigError
 from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Dependency, Stack
+from toolkit.stack.plan import make_plan
 
 FILE = """
 services:
@@ -31,7 +32,10 @@ def test_services_with_profiles_are_inactive_unless_one_is_enabled(tmp_path: Pat
     stack = _load(tmp_path)
     assert list(stack.services) == ["web"] and stack.profiles == ()
     assert stack.inactive == ("cache", "debug", "tools")  # `up` leaves their containers alone
-    assert stack.services["web"].depends_on == ()  # an optional dependency on an inactive service
+    # An optional dependency on an inactive service stays in the model, as in Compose's;
+    # the plan leaves it out.
+    assert stack.services["web"].depends_on == (Dependency("cache", required=False),)
+    assert make_plan(stack).step("web").needs == ()
 
 
 @pytest.mark.parametrize(

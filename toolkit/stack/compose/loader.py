@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 from toolkit.errors import ConfigError
 from toolkit.stack.compose.cross_checks import validate_stack
@@ -30,7 +31,7 @@ from toolkit.stack.compose.parameters import check_parameters
 from toolkit.stack.compose.profiles import enabled_profiles, select_profiles
 from toolkit.stack.compose.services import read_service
 from toolkit.stack.compose.yaml_source import load_yaml
-from toolkit.stack.model import Exercise, Network, Service, Stack
+from toolkit.stack.model import Exercise, Network, Stack
 from toolkit.stack.naming import DEFAULT_NETWORK, project_name
 from toolkit.stack.naming import normalise_project_name as normalise_project_name  # re-exported
 
@@ -87,20 +88,17 @@ def _read_file(
         return _read_file(other, str(other), its_variables, its_folder, check_paths, None, included=True)[0]
 
     includes = read_includes(fields["include"], load_included) if "include" in fields else []
-    services: dict[str, Service] = {}
+    own: dict[str, dict[str, Any]] = {
+        "networks": read_networks(fields["networks"]) if "networks" in fields else {},
+        "volumes": read_volumes(fields["volumes"]) if "volumes" in fields else {},
+        "secrets": read_file_objects(fields["secrets"], "secrets") if "secrets" in fields else {},
+        "configs": read_file_objects(fields["configs"], "configs") if "configs" in fields else {},
+        "services": {},
+    }
     if "services" in fields:
         for service_name, at in entries(fields["services"], allow_null=True).items():
-            services[service_name] = read_service(service_name, at)
-    joined = join_included(
-        {
-            "services": services,
-            "networks": read_networks(fields["networks"]) if "networks" in fields else {},
-            "volumes": read_volumes(fields["volumes"]) if "volumes" in fields else {},
-            "secrets": read_file_objects(fields["secrets"], "secrets") if "secrets" in fields else {},
-            "configs": read_file_objects(fields["configs"], "configs") if "configs" in fields else {},
-        },
-        includes,
-    )
+            own["services"][service_name] = read_service(service_name, at)
+    joined = join_included(own, includes)
     services, networks = joined["services"], joined["networks"]
     if DEFAULT_NETWORK not in networks and any(
         attachment.network == DEFAULT_NETWORK
@@ -121,7 +119,7 @@ def _read_file(
     )
     validate_stack(stack, ctx)
     check_links(stack, ctx)
-    check_references(services, {"secrets": stack.secrets, "configs": stack.configs}, ctx)
+    check_references(services, {"secrets": joined["secrets"], "configs": joined["configs"]}, ctx)
     if not included:
         check_parameters(stack, raw, ctx)
     return stack, ctx

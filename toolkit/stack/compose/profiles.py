@@ -43,15 +43,14 @@ def select_profiles(stack: Stack, enabled: tuple[str, ...], ctx: LoadContext) ->
     active = {name: service for name, service in stack.services.items() if is_active(service, enabled)}
     if len(active) == len(stack.services):
         return replace(stack, profiles=enabled)
-    kept: dict[str, Service] = {}
-    for name, service in active.items():
+    for service in active.values():
         for needed, path in _needs(service):
             if needed not in active and needed in stack.services:
                 raise ctx.error(_inactive(service.name, stack.services[needed]), path)
-        dependencies = tuple(d for d in service.depends_on if d.service in active)
-        kept[name] = replace(service, depends_on=dependencies)  # the rest: required: false
+    # An optional dependency on an inactive service stays, as in Compose's model: the plan
+    # leaves it out (plan.py), as it does for one on a service of no file at all.
     inactive = tuple(name for name in stack.services if name not in active)
-    return replace(stack, services=kept, profiles=enabled, inactive=inactive)
+    return replace(stack, services=active, profiles=enabled, inactive=inactive)
 
 
 def _needs(service: Service) -> list[tuple[str, str]]:
