@@ -96,3 +96,18 @@ def test_an_error_in_an_included_file_names_that_file_and_line(tmp_path: Path) -
     with pytest.raises(ConfigError) as caught:
         load_stack(tmp_path / "compose.yaml", environ={})
     assert caught.value.file == str(tmp_path / "db" / "c.yaml") and caught.value.line == 3
+
+
+def test_a_named_env_file_also_stays_under_the_including_files_variables(tmp_path: Path) -> None:
+    _write(
+        tmp_path,
+        **{
+            "compose.yaml": "include:\n  - {path: inc/compose.yaml, env_file: inc/custom.env}\n",
+            ".env": "V=main\n",
+            "inc/custom.env": "V=inc\nW=inc-w\nP=inc-p\n",
+            "inc/compose.yaml": "services:\n  db:\n    image: x\n"
+            "    environment: {V: '${V}', W: '${W}', P: '${P}'}\n",
+        },
+    )
+    db = load_stack(tmp_path / "compose.yaml", environ={"P": "process"}).services["db"]
+    assert dict(db.environment) == {"V": "main", "W": "inc-w", "P": "process"}

@@ -68,26 +68,27 @@ def _include(item: At, load: LoadIncluded) -> Stack:
         if not is_dir(directory_at, folder, "project_directory", shown):
             directory_at.fail(f"project_directory {shown!r} is not a folder")
     variables = dict(item.ctx.environ)
-    for env_at, env_path in _env_files(fields.get("env_file"), folder):
-        values = read_env_file(env_path, str(env_path), variables.get)
-        # The including file's variables win over the included file's env file.
-        variables = {**values, **variables} if env_at is None else {**variables, **values}
+    from_files: dict[str, str] = {}
+    for env_path in _env_files(fields.get("env_file"), folder):
+        from_files.update(read_env_file(env_path, str(env_path), variables.get))
+    # The including file's variables win over the included file's env files, as in Compose.
+    variables = {**from_files, **variables}
     return load(file, variables, folder)
 
 
-def _env_files(at: At | None, folder: Path) -> list[tuple[At | None, Path]]:
+def _env_files(at: At | None, folder: Path) -> list[Path]:
     """The env files of an include: those named, else `.env` in its project directory."""
     if at is None:
         default = folder / ".env"
-        return [(None, default)] if default.is_file() else []
+        return [default] if default.is_file() else []
     entries = [at] if isinstance(at.node, Scalar) else items(at)
-    found: list[tuple[At | None, Path]] = []
+    found: list[Path] = []
     for entry in entries:
         written = nonempty_string(entry)
         path = inside_folder(entry, written, "env_file")
         if not is_file(entry, path, "env_file", written):
             entry.fail(f"env_file {written!r} does not exist")
-        found.append((entry, path))
+        found.append(path)
     return found
 
 
