@@ -58,7 +58,7 @@ class _Resolver:
         assert isinstance(service, MapNode)
         path = f"services.{name}.extends"
         if (file.path, name) in trail:
-            loop = " -> ".join(service for _, service in (*trail, (file.path, name)))
+            loop = " -> ".join(step for _, step in (*trail, (file.path, name)))
             _fail(file, extends.line, path, f"extends makes a loop: {loop}; remove one of these extends")
         base_file, base_name = self._target(file, name, extends)
         base = self.resolve(base_file, base_name, (*trail, (file.path, name)))
