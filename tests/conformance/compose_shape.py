@@ -22,11 +22,7 @@ Shape = dict[str, Any]
 
 
 def from_stack(stack: Stack) -> Shape:
-    services = {
-        name: _service(service)
-        for name, service in stack.services.items()
-        if not service.profiles  # inactive unless COMPOSE_PROFILES names them
-    }
+    services = {name: _service(service) for name, service in stack.services.items()}  # active ones
     used = {net for service in services.values() for net in service["networks"]}
     mounted = {
         mount["source"]
@@ -137,6 +133,8 @@ def _service(service: Service) -> Shape:
             dependency.service: {"condition": dependency.condition, "required": dependency.required}
             for dependency in service.depends_on
         },
+        "links": sorted(f"{link.service}:{link.alias}" for link in service.links),
+        "profiles": sorted(service.profiles),
         "restart": service.restart,
         "stop_grace_period": service.stop_grace_period,
         "pull_policy": service.pull_policy,
@@ -265,6 +263,8 @@ def _compose_service(raw: Shape) -> Shape:
             name: {"condition": dep["condition"], "required": dep.get("required", True)}
             for name, dep in (raw.get("depends_on") or {}).items()
         },
+        "links": sorted(link if ":" in link else f"{link}:{link}" for link in raw.get("links") or []),
+        "profiles": sorted(raw.get("profiles") or []),
         "restart": raw.get("restart", "no"),
         "stop_grace_period": _seconds(raw.get("stop_grace_period")),
         "pull_policy": raw.get("pull_policy"),

@@ -44,6 +44,7 @@ GOOD = Path(__file__).parent / "good"  # labkit's own fixtures: every supported 
 # Variables some corpus files need to be valid at all (the rest are valid without them).
 CORPUS_ENVIRON: dict[str, dict[str, str]] = {
     "docker-compose-e2e/logs-test/cat.yaml": {"FILE": "./text_file.txt"},
+    "good/composition": {"COMPOSE_PROFILES": "debug"},  # one profile on, one left off
 }
 
 # Files both reject where each names a different first problem: why that is fine.

@@ -48,3 +48,20 @@ BaseOption = Annotated[
         "--base", "-b", help="Base alias for course images, e.g. debian:bookworm.", show_default=False
     ),
 ]
+
+ProfileOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--profile",
+        help="Enable a Compose profile's services (repeatable; default: $COMPOSE_PROFILES).",
+        show_default=False,
+    ),
+]
+
+
+def profile_environ(profiles: list[str] | None) -> dict[str, str] | None:
+    """The environment a load reads when --profile is given: COMPOSE_PROFILES set to them, as
+    Compose lets the flag win over the variable; None (the process environment) without."""
+    import os
+
+    return {**os.environ, "COMPOSE_PROFILES": ",".join(profiles)} if profiles else None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from toolkit.cli import context
-from toolkit.cli.options import EngineOption, JsonOption, OptionalExercise, ProjectOption
+from toolkit.cli.options import EngineOption, JsonOption, OptionalExercise, ProfileOption, ProjectOption
 from toolkit.cli.render import stack as render
 from toolkit.cli.variant import target
 
@@ -49,6 +49,7 @@ def _rows(choice: EngineChoice, project: str | None, order: tuple[str, ...]) -> 
 def ps(
     exercise: OptionalExercise = None,
     project: ProjectOption = None,
+    profile: ProfileOption = None,
     json: JsonOption = False,
     engine: EngineOption = None,
 ) -> None:
@@ -60,7 +61,7 @@ def ps(
     from toolkit.course import names_a_path
     from toolkit.stack.naming import exercise_name
 
-    stack, name = target(exercise, project, required=False)
+    stack, name = target(exercise, project, required=False, profiles=profile)
     order = tuple(stack.services) if stack else ()
     if name is not None:
         located = project_engine.locate(name, engine)

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from toolkit.cli import context
-from toolkit.cli.options import BaseOption, EngineOption, JsonOption, OptionalExercise, ProjectOption
+from toolkit.cli.options import (
+    BaseOption,
+    EngineOption,
+    JsonOption,
+    OptionalExercise,
+    ProfileOption,
+    ProjectOption,
+)
 from toolkit.cli.render import stack as render
 from toolkit.cli.variant import StudentOption, target
 from toolkit.errors import StackError, UsageError
@@ -37,13 +44,17 @@ INTERACTIVE_SHELL = "command -v bash >/dev/null 2>&1 && exec bash || exec sh"
 
 
 def _load(
-    exercise: str, base: str | None = None, project: str | None = None, student: str | None = None
+    exercise: str,
+    base: str | None = None,
+    project: str | None = None,
+    student: str | None = None,
+    profiles: list[str] | None = None,
 ) -> Stack:
     """Find and load an exercise's Compose file (a student's variant with `student`); `base`
-    sets LABKIT_BASE for interpolation."""
+    sets LABKIT_BASE for interpolation; `profiles` enables Compose profiles."""
     from toolkit.cli import variant
 
-    return variant.load(exercise, base=base, project=project, student=student)
+    return variant.load(exercise, base=base, project=project, student=student, profiles=profiles)
 
 
 def _order(stack: Stack | None) -> tuple[str, ...]:
@@ -68,6 +79,7 @@ def up(
     base: BaseOption = None,
     project: ProjectOption = None,
     student: StudentOption = None,
+    profile: ProfileOption = None,
     timeout: Annotated[
         str, typer.Option("--timeout", help="How long to wait for services to be healthy.")
     ] = "120s",
@@ -102,7 +114,7 @@ def up(
     from toolkit.cli import project_engine
     from toolkit.stack import orchestrator
 
-    stack = _load(exercise, base, project, student)
+    stack = _load(exercise, base, project, student, profile)
     seconds = _seconds(timeout)
     pool = _subnet_pool(renumber, subnet_pool)
     # Every check that needs no engine, once, before any engine is asked.
@@ -162,9 +174,14 @@ def down(
     project: ProjectOption = None,
     student: StudentOption = None,
     volumes: Annotated[bool, typer.Option("--volumes", help="Remove the project's volumes too.")] = False,
+    profile: ProfileOption = None,
     engine: EngineOption = None,
 ) -> None:
-    """Remove an exercise's containers, networks and probes (and volumes with --volumes)."""
+    """Remove an exercise's containers, networks and probes (and volumes with --volumes).
+
+    Every service of the project goes, whatever its profile: --profile is accepted as
+    Compose takes it, and only chooses how the exercise is read.
+    """
     from toolkit.cli.project_engine import open_for_project
     from toolkit.stack.operations import down as stack_down
 
@@ -173,8 +190,8 @@ def down(
 
         if not exercise:
             raise UsageError("--student needs the exercise: labkit down EXERCISE --student ID")
-        project = student_project(_load(exercise).name, student)
-    _, name = target(exercise, project)
+        project = student_project(_load(exercise, profiles=profile or ["*"]).name, student)
+    _, name = target(exercise, project, profiles=profile)
     assert name is not None
     runtime, _ = open_for_project(name, engine)
     render.down_result(stack_down(runtime, name, volumes=volumes, on_event=render.progress))
@@ -270,13 +287,14 @@ def validate(
     exercise: ExerciseArgument,
     base: BaseOption = None,
     project: ProjectOption = None,
+    profile: ProfileOption = None,
     json: JsonOption = False,
 ) -> None:
     """Check an exercise's Compose file and print its plan; no engine is used."""
     from toolkit.stack.naming import resolve_project
     from toolkit.stack.orchestrator import validate as validate_stack
 
-    stack = _load(exercise, base, project)
+    stack = _load(exercise, base, project, profiles=profile)
     plan = validate_stack(stack)
     render.plan(stack, plan, project=resolve_project(stack, project), as_json=json)
     _warn_idle_services(stack)
@@ -311,6 +329,7 @@ def describe(
     exercise: ExerciseArgument,
     project: ProjectOption = None,
     student: StudentOption = None,
+    profile: ProfileOption = None,
     json: JsonOption = False,
     engine: EngineOption = None,
 ) -> None:
@@ -325,7 +344,7 @@ def describe(
     from toolkit.stack.describe import describe_project
     from toolkit.stack.naming import resolve_project
 
-    stack, values = variant.load_with_values(exercise, project=project, student=student)
+    stack, values = variant.load_with_values(exercise, project=project, student=student, profiles=profile)
     name = resolve_project(stack, project or (stack.name if student else None))
     runtime: Runtime | None
     try:
@@ -338,7 +357,7 @@ def describe(
         owner = variant.student_of(runtime, name)
         if owner is not None:
             student = owner
-            stack, values = variant.load_with_values(exercise, project=name, student=owner)
+            stack, values = variant.load_with_values(exercise, project=name, student=owner, profiles=profile)
     described = describe_project(runtime, stack, name, student=student, values=values)
     render.description(described, as_json=json)
 

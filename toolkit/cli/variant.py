@@ -25,38 +25,54 @@ StudentOption = Annotated[
 
 
 def load(
-    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+    exercise: str,
+    *,
+    base: str | None = None,
+    project: str | None = None,
+    student: str | None = None,
+    profiles: list[str] | None = None,
 ) -> Stack:
     """Load an exercise, as `student` gets it when one is named; labelled with the student.
 
     The project is `project`, else `<exercise>-<student>` for a student, else the exercise's.
+    `profiles` enables those Compose profiles (default: $COMPOSE_PROFILES).
     """
-    return load_with_values(exercise, base=base, project=project, student=student)[0]
+    return load_with_values(exercise, base=base, project=project, student=student, profiles=profiles)[0]
 
 
 def load_with_values(
-    exercise: str, *, base: str | None = None, project: str | None = None, student: str | None = None
+    exercise: str,
+    *,
+    base: str | None = None,
+    project: str | None = None,
+    student: str | None = None,
+    profiles: list[str] | None = None,
 ) -> tuple[Stack, dict[str, str]]:
     """`load`, and the student's parameter values (none without a student)."""
     from toolkit.checks.project import with_labels
     from toolkit.classroom.secret import course_secret
+    from toolkit.cli.options import profile_environ
     from toolkit.course import load_exercise, load_exercise_variant
     from toolkit.stack.variants import LABEL_STUDENT, student_project
 
+    environ = profile_environ(profiles)
     if student is None:
-        return load_exercise(exercise, base=base, project=project), {}
+        return load_exercise(exercise, base=base, project=project, environ=environ), {}
     if project is None:
-        project = student_project(load_exercise(exercise, base=base).name, student)
+        project = student_project(load_exercise(exercise, base=base, environ=environ).name, student)
     stack, chosen = load_exercise_variant(
-        exercise, base=base, project=project, student=student, secret=course_secret()
+        exercise, base=base, project=project, student=student, secret=course_secret(), environ=environ
     )
     return with_labels(stack, {LABEL_STUDENT: student}), dict(chosen.values) if chosen else {}
 
 
 def target(
-    exercise: str | None, project: str | None, *, required: bool = True
+    exercise: str | None, project: str | None, *, required: bool = True, profiles: list[str] | None = None
 ) -> tuple[Stack | None, str | None]:
     """The stack (when an exercise is named) and the project name a command works on.
+
+    A running project may hold the services of any profile: without `profiles`, every profile
+    is enabled (the stack gives the project's name and the order of its services).
 
     Raises:
         UsageError: neither is named and `required`.
@@ -64,7 +80,7 @@ def target(
     if exercise:
         from toolkit.stack.naming import resolve_project
 
-        stack = load(exercise, project=project)
+        stack = load(exercise, project=project, profiles=profiles or ["*"])
         return stack, resolve_project(stack, project)
     if project:
         return None, project  # the option's callback applied the project-name rule

@@ -46,6 +46,15 @@ class Dependency:
 
 
 @dataclass(frozen=True)
+class Link:
+    """One of `links` ("SERVICE" or "SERVICE:ALIAS"): the linking service reaches `service`
+    by `alias` too (see specs_from_model.link_aliases)."""
+
+    service: str
+    alias: str
+
+
+@dataclass(frozen=True)
 class VolumeMount:
     """`bind`: source is an absolute host path; `volume`: source is a top-level volume key
     (empty for an anonymous volume); `tmpfs`: no source."""
@@ -86,6 +95,7 @@ class Service(ContainerSettings):
     expose: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     depends_on: tuple[Dependency, ...] = ()
+    links: tuple[Link, ...] = ()
     stop_grace_period: float | None = None
     pull_policy: PullPolicy | None = None
     profiles: tuple[str, ...] = ()
@@ -191,6 +201,8 @@ class Stack:
     exercise: Exercise = field(default_factory=Exercise)
     secrets: Mapping[str, Path] = field(default_factory=dict)  # name -> file (absolute)
     configs: Mapping[str, Path] = field(default_factory=dict)
+    profiles: tuple[str, ...] = ()  # the profiles enabled when loading (compose/profiles.py)
+    inactive: tuple[str, ...] = ()  # the file's services those profiles leave out
 
     @property
     def folder(self) -> Path:

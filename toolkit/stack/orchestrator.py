@@ -296,7 +296,9 @@ class _Target:
             for name in self.plan.service_names
         }
         work = {name: _decide(self.plan, resolved[name], seen.containers.get(name)) for name in resolved}
-        obsolete = [c for c in seen.containers.values() if c.labels[naming.LABEL_SERVICE] not in resolved]
+        # A service of a profile not enabled now stays as it is, as in Compose: it is still in the file.
+        kept = {*resolved, *self.stack.inactive}
+        obsolete = [c for c in seen.containers.values() if c.labels[naming.LABEL_SERVICE] not in kept]
         return work, obsolete
 
 

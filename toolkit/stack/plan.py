@@ -9,7 +9,7 @@ waves are for display (`labkit validate`) and for the order of equals.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from toolkit.errors import ConfigError
@@ -61,24 +61,20 @@ def service_networks(service: Service) -> tuple[ServiceNetwork, ...]:
     return (ServiceNetwork(DEFAULT_NETWORK),)
 
 
-def active_services(stack: Stack, profiles: Iterable[str] = ()) -> dict[str, Service]:
-    """The services Compose would start: those without profiles, or with an active one."""
-    wanted = set(profiles)
-    return {
-        name: service
-        for name, service in stack.services.items()
-        if not service.profiles or wanted.intersection(service.profiles)
-    }
+def active_services(stack: Stack) -> dict[str, Service]:
+    """The services Compose would start: all of the stack's, since the loader keeps only the
+    services of the enabled profiles (compose/profiles.py)."""
+    return dict(stack.services)
 
 
-def make_plan(stack: Stack, profiles: Iterable[str] = ()) -> Plan:
+def make_plan(stack: Stack) -> Plan:
     """Order the stack's resources for `up`; raise ConfigError for what cannot be ordered.
 
     Raises ConfigError for a required dependency on an absent service, a dependency cycle and a
     reference to an undeclared network or volume.
     """
     file = str(stack.file)
-    services = active_services(stack, profiles)
+    services = active_services(stack)
     needs = {name: _effective_needs(file, service, services) for name, service in services.items()}
     waves = _waves(file, needs)
     declared = {name: index for index, name in enumerate(services)}

@@ -76,6 +76,21 @@ def effective_healthcheck(
     return None if chosen is None or chosen.disabled else chosen
 
 
+def link_aliases(stack: Stack, service: str, network: str) -> tuple[str, ...]:
+    """The names other services' `links` give `service` on `network` (compose/links.py).
+
+    Compose resolves a link alias only inside the linking container; an alias on the linked
+    container does the same on both engines, for every container of the networks they share.
+    """
+    return tuple(
+        link.alias
+        for other in stack.services.values()
+        if any(attachment.network == network for attachment in service_networks(other))
+        for link in other.links
+        if link.service == service
+    )
+
+
 def resolve_service(
     stack: Stack,
     service: Service,
@@ -99,7 +114,15 @@ def resolve_service(
             network=networks[attachment.network].name,
             ipv4_address=attachment.ipv4_address,
             # Compose makes every service reachable by its name on each of its networks.
-            aliases=tuple(dict.fromkeys((service.name, *attachment.aliases))),
+            aliases=tuple(
+                dict.fromkeys(
+                    (
+                        service.name,
+                        *attachment.aliases,
+                        *link_aliases(stack, service.name, attachment.network),
+                    )
+                )
+            ),
             interface_name=interfaces[attachment.network],
         )
         for attachment in joined_networks

@@ -235,3 +235,14 @@ def test_a_service_without_a_subnet_is_refused() -> None:
     networks = {key: replace(net, subnet=None) for key, net in stack.networks.items()}
     with pytest.raises(UsageError, match="has no subnet"):
         export_stack(replace(stack, networks=networks))
+
+
+def test_a_links_alias_is_a_host_alias_of_the_linking_pod(tmp_path: Path) -> None:
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  web:\n    image: x\n    links: ['db:database']\n  db:\n    image: x\n"
+        "networks:\n  default:\n    ipam: {config: [{subnet: 10.61.0.0/24}]}\n"
+    )
+    export = export_stack(load_stack(tmp_path / "compose.yaml", environ={}, project="links"))
+    aliases = by_kind(export, "Pod")["web"]["spec"]["hostAliases"]
+    assert aliases == [{"ip": "10.61.0.3", "hostnames": ["db", "database"]}]
+    assert "database" not in json.dumps(by_kind(export, "Pod")["db"]["spec"].get("hostAliases", []))

@@ -22,7 +22,8 @@ def _service(tmp_path: Path, body: str, tail: str = "", **files: str) -> Service
         target.write_text(content)
     lines = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
     (tmp_path / "compose.yaml").write_text("services:\n  a:\n" + lines + tail)
-    return load_stack(tmp_path / "compose.yaml", environ=ENVIRON).services["a"]
+    # Every profile enabled: a service is read the same whatever its profiles.
+    return load_stack(tmp_path / "compose.yaml", environ=ENVIRON, profiles=["*"]).services["a"]
 
 
 def _error(tmp_path: Path, body: str, tail: str = "") -> str:

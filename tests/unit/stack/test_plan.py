@@ -131,10 +131,11 @@ def test_anonymous_volumes_and_binds_need_no_declaration() -> None:
     assert make_plan(stack(svc("a", volumes=mounts))).volumes == ()
 
 
-def test_services_of_inactive_profiles_are_left_out() -> None:
+def test_the_plan_runs_every_service_the_loader_kept() -> None:
+    """Profiles are applied when loading (compose/profiles.py): a profile service in the stack
+    was enabled, and comes up."""
     debug = svc("debug", profiles=("debug",))
-    assert make_plan(stack(svc("a"), debug)).service_names == ("a",)
-    assert make_plan(stack(svc("a"), debug), profiles=["debug"]).service_names == ("a", "debug")
+    assert make_plan(stack(svc("a"), debug)).service_names == ("a", "debug")
 
 
 def test_empty_stack_has_an_empty_plan() -> None:

@@ -294,6 +294,8 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
                 "volumes": [v.name for v in plan.volumes],
                 "checks": [{"name": c.name, "service": c.service} for c in stack.exercise.checks],
                 "notes": [text for name in plan.service_names for text in stack.services[name].notes],
+                "profiles": list(stack.profiles),
+                "inactive": list(stack.inactive),
             }
         )
         return
@@ -321,6 +323,12 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
         console.print(f"  [{check.service}] {check.name}", markup=False)
     for ignored in (text for name in plan.service_names for text in stack.services[name].notes):
         console.print(f"note: {ignored}", markup=False)
+    if stack.inactive:
+        console.print(
+            f"not started (their profiles are not enabled): {', '.join(stack.inactive)}; "
+            "enable one with --profile NAME",
+            markup=False,
+        )
 
 
 def warning(message: str) -> None:

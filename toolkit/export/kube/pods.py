@@ -220,6 +220,9 @@ def host_aliases(ctx: PodContext, service: Service) -> list[Manifest]:
             continue
         first = min(shared, key=lambda a: mine.index(a.network))
         address = next(a.address for a in ctx.attachments[other.name] if a.network == first.network)
-        names = dict.fromkeys([other.name, *([other.hostname] if other.hostname else []), *first.aliases])
+        linked = [link.alias for link in service.links if link.service == other.name]  # `links` aliases
+        names = dict.fromkeys(
+            [other.name, *([other.hostname] if other.hostname else []), *first.aliases, *linked]
+        )
         found.append({"ip": str(address), "hostnames": list(names)})
     return found

@@ -5,7 +5,11 @@ depends on nothing above the model (`toolkit.stack.model`) and the names of `too
 (the one rule for project names, the default network). Every problem it finds is one
 `ConfigError` naming the file, the line and the key path.
 
-    loader.py         read -> interpolate -> read each part -> cross-checks -> Stack
+    loader.py         read -> interpolate -> extends -> include -> read each part
+                      -> cross-checks -> profiles -> Stack
+    extends.py        services built on others (merge.py: Compose's merge rules)
+    include.py        other Compose files joined, each from its own project directory
+    profiles.py       which services the enabled profiles keep; links.py, `links`
     yaml_source.py    YAML into nodes that remember their lines (no Python objects built)
     scalars.py        scalars typed as Compose's YAML library types them
     fields.py         typed readers over the nodes; keys.py, what each part may hold

@@ -10,9 +10,11 @@ from toolkit.stack.compose.fields import keys
 
 TOP_LEVEL = keys(
     "the top level",
-    "name version services networks volumes secrets configs",
-    "include models",
+    "name version services networks volumes secrets configs include",
+    "models",
 )
+
+INCLUDE = keys("an include entry", "path project_directory env_file")
 
 SERVICE = keys(
     "a service",
@@ -21,11 +23,11 @@ SERVICE = keys(
     "init tty stdin_open labels healthcheck depends_on restart stop_grace_period pull_policy "
     "profiles ulimits mem_limit cpus pids_limit read_only tmpfs deploy network_mode pid ipc "
     "devices container_name stop_signal secrets configs dns_search dns_opt group_add shm_size "
-    "mac_address platform develop",
+    "mac_address platform develop extends links",
     "annotations attach blkio_config cgroup cgroup_parent cpu_count "
     "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpuset "
-    "credential_spec device_cgroup_rules extends external_links "
-    "gpus isolation label_file links logging mem_reservation "
+    "credential_spec device_cgroup_rules external_links "
+    "gpus isolation label_file logging mem_reservation "
     "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj post_start "
     "pre_stop provider pull_refresh_after runtime scale security_opt "
     "storage_opt use_api_socket userns_mode uts volumes_from",

@@ -34,6 +34,7 @@ from toolkit.stack.compose.fields import (
 from toolkit.stack.compose.file_objects import read_references
 from toolkit.stack.compose.healthcheck import read_healthcheck
 from toolkit.stack.compose.keys import DEPENDENCY, DEVICE, SERVICE
+from toolkit.stack.compose.links import read_links, with_link_dependencies
 from toolkit.stack.compose.mounts import read_tmpfs, read_volumes
 from toolkit.stack.compose.ports import read_expose, read_ports
 from toolkit.stack.compose.resources import read_limits, read_ulimits
@@ -73,6 +74,7 @@ def read_service(name: str, at: At) -> Service:
         at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
         networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
     limits = read_limits(fields)
+    links = optional(fields, "links", read_links, ())
     return Service(
         name=name,
         image=image,
@@ -99,7 +101,8 @@ def read_service(name: str, at: At) -> Service:
         stdin_open=optional(fields, "stdin_open", boolean, False),
         labels=optional(fields, "labels", string_map, {}),
         healthcheck=optional(fields, "healthcheck", read_healthcheck, None),
-        depends_on=optional(fields, "depends_on", _dependencies, ()),
+        depends_on=with_link_dependencies(optional(fields, "depends_on", _dependencies, ()), links),
+        links=links,
         restart=optional(fields, "restart", _restart, "no"),
         stop_grace_period=optional(fields, "stop_grace_period", duration, None),
         pull_policy=optional(fields, "pull_policy", _pull_policy, None),
