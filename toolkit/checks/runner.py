@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 
-from toolkit.checks.probe import PROBE_USER, ensure_probes
+from toolkit.checks.probe import PROBE_USER, ensure_probes, missing_probes, probe_key, probe_networks
 from toolkit.checks.results import CheckResult, CheckRun, judge, not_run, timed_out
 from toolkit.errors import EngineError, EngineUnavailable, ExecTimeout, UsageError
 from toolkit.runtime.protocol import Runtime
@@ -99,6 +99,7 @@ def run_checks(
     if containers is None:
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
+    containers = _with_probes(runtime, stack, project, selected, containers)
     found: dict[int, CheckResult] = {}
     told = 0
     for wave in _waves(selected):
@@ -109,7 +110,6 @@ def run_checks(
                 ready.append(index)
             else:
                 found[index] = not_run(selected[index], "", blocked_by=blocker)
-        containers = _with_probes(runtime, stack, project, [selected[i] for i in ready], containers)
         ran = _run_all(runtime, [selected[i] for i in ready], containers, max_parallel)
         for index, result in zip(ready, ran, strict=True):
             found[index] = result
@@ -132,17 +132,17 @@ def _with_probes(
     checks: Sequence[Check],
     containers: Mapping[str, ContainerInfo],
 ) -> Mapping[str, ContainerInfo]:
-    """`containers`, plus the probe of each network a check about to run probes from.
+    """`containers`, plus the probe of each network one of `checks` probes from.
 
-    A probe is made only when a check will run from it, not for checks whose prerequisite
-    failed; probe checks find it under their own service name, `probe-NETWORK`.
+    Made before the first check starts, even for a check whose prerequisite may yet fail: a
+    container joining a network while checks run can cost a check on Podman its name lookup
+    (probe.py). Probe checks find it under their own service name, `probe-NETWORK`.
     """
-    wanted = {check.probe for check in checks if check.probe is not None}
-    missing = {network for network in wanted if f"probe-{network}" not in containers}
+    missing = missing_probes(probe_networks(checks), containers)
     if not missing:
         return containers
     probes = ensure_probes(runtime, stack, project, missing)
-    return {**containers, **{f"probe-{network}": info for network, info in probes.items()}}
+    return {**containers, **{probe_key(network): info for network, info in probes.items()}}
 
 
 def _waves(checks: Sequence[Check]) -> list[list[int]]:

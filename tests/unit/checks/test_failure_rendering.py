@@ -71,7 +71,9 @@ def test_a_failed_check_at_80_columns(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_hint_comes_last_and_a_check_not_run_names_its_prerequisite(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    hinted = _render(_failed(hint="The router is 10.30.1.254: make it host1's default route."), 80, monkeypatch)
+    hinted = _render(
+        _failed(hint="The router is 10.30.1.254: make it host1's default route."), 80, monkeypatch
+    )
     assert hinted[14] == "  hint     The router is 10.30.1.254: make it host1's default route."
     blocked = _failed(blocked_by="host2 is up", stdout="")
     lines = _render(blocked, 80, monkeypatch)
