@@ -6,8 +6,8 @@ behaviour, each time saying why next to the code:
 - capabilities: Docker's defaults NET_RAW, MKNOD, AUDIT_WRITE are added (containers.py);
 - image names: stored and looked up as Docker reads them (refs.py, images.py);
 - healthchecks: Podman runs none without systemd, so inspect_container probes on demand;
-- networks: isolated from each other, names resolvable (once started, resolver.py), routed
-  traffic not masqueraded (network.py, masquerade.py);
+- networks: isolated from each other, names resolvable, routed traffic not masqueraded
+  (network.py, masquerade.py);
 - builds: Docker's image format, so HEALTHCHECK survives.
 """
 
@@ -39,7 +39,6 @@ from toolkit.runtime.podman.images import PodmanImages
 from toolkit.runtime.podman.inside import DockerView
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
-from toolkit.runtime.podman.resolver import resolvers_of, wait_until_resolvable
 from toolkit.runtime.podman.volumes import PodmanVolumes
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
@@ -225,21 +224,15 @@ class PodmanRuntime:
             response = self._api.post(f"/containers/{container}/start")
             if response.status_code != _HTTP_NOT_MODIFIED:  # already running: fine, as on Docker
                 check(response)
-        self._after_start(container)
+        self._show_docker_view(container)
 
-    def _after_start(self, container: str) -> None:
-        """Docker's view inside (inside.py), then a resolver that knows the container
-        (resolver.py): both need labkit on the engine's host, as root."""
+    def _show_docker_view(self, container: str) -> None:
+        """Routes, /etc/hosts and /etc/resolv.conf as Docker writes them (inside.py)."""
         if self._docker_view is None:
-            self._docker_view = DockerView(
-                rootless=bool((self._host_info().get("security") or {}).get("rootless"))
-            )
+            rootless = bool((self._host_info().get("security") or {}).get("rootless", False))
+            self._docker_view = DockerView(rootless=rootless)
         if self._docker_view.enabled:
-            document = self._inspect(container)
-            self._docker_view.apply(document, self._networks.is_internal)
-            if (document.get("State") or {}).get("Running"):
-                name = str(document.get("Name", "")).lstrip("/")
-                wait_until_resolvable(name, resolvers_of(document, self._networks.resolves))
+            self._docker_view.apply(self._inspect(container), self._networks.is_internal)
 
     def stop_container(self, container: str, timeout: float = 10.0) -> None:
         seconds = max(0, round(timeout))
@@ -380,7 +373,13 @@ class PodmanRuntime:
     def _engine_rlimits(self, image: str) -> dict[str, tuple[int, int]]:
         """The rlimits Podman gives a container by default (containers.conf), learned once."""
         if self._default_rlimits is None:
-            self._default_rlimits = containers.learn_default_rlimits(self._api, image)
+            with engine_errors("default rlimits"):
+                probe = body(self._api.post("/containers/create", data=json.dumps({"image": image})))
+                try:
+                    document = body(self._api.get(f"/containers/{probe['Id']}/json"))
+                finally:
+                    self._api.delete(f"/containers/{probe['Id']}", params={"force": True})
+            self._default_rlimits = containers.default_rlimits(document)
         return self._default_rlimits
 
 

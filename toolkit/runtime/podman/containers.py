@@ -7,17 +7,14 @@ only one that honours static addresses anyway.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
-from podman.api import APIClient
-
 from toolkit.runtime.podman import refs as podman_refs
-from toolkit.runtime.podman.errors import JSON, body, engine_errors
+from toolkit.runtime.podman.errors import JSON
 from toolkit.runtime.podman.images import healthcheck_spec
 from toolkit.runtime.specs import (
     ContainerInfo,
@@ -217,18 +214,6 @@ def _resources(spec: ContainerSpec) -> JSON:
     if spec.pids_limit is not None:
         resources["pids"] = {"limit": spec.pids_limit}
     return resources
-
-
-def learn_default_rlimits(api: APIClient, image: str) -> dict[str, tuple[int, int]]:
-    """The rlimits Podman gives a container by default (containers.conf): a container is
-    created without any, read and removed."""
-    with engine_errors("default rlimits"):
-        probe = body(api.post("/containers/create", data=json.dumps({"image": image})))
-        try:
-            document = body(api.get(f"/containers/{probe['Id']}/json"))
-        finally:
-            api.delete(f"/containers/{probe['Id']}", params={"force": True})
-    return default_rlimits(document)
 
 
 def default_rlimits(document: JSON) -> dict[str, tuple[int, int]]:

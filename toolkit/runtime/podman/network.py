@@ -85,13 +85,6 @@ class PodmanNetworks:
         except NetworkNotFound:
             return False
 
-    def resolves(self, name: str) -> bool:
-        """Whether the network of that name resolves container names (False if it is gone)."""
-        try:
-            return bool(self._get(name).get("dns_enabled", False))
-        except NetworkNotFound:
-            return False
-
     def remove(self, name: str) -> None:
         bridge = str(self._get(name).get("network_interface") or "")
         self._delete(name)
