@@ -2,13 +2,13 @@
 
     python -m bench.class_grading [--students 30] [--engine docker|podman] [--exercise hostname-ip]
 
-Per engine: `labkit class up` (every student's own variant, renumbered), `labkit class check`
-before anyone solved (every graded check must earn 0), every student's own solution applied,
-`labkit class check` again (every student must have full points; the first run makes the probe
-containers) and once more (as `class watch` refreshes), `labkit class down` (nothing may be
-left). Each command is one labkit process, timed and measured with wait4 (its own peak
-RSS). The machine's load average is recorded next to the figures: this host is shared. Figures
-are reported, never asserted. Writes bench/results/class-grading.json.
+Per engine: `labkit class up` (every student's own variant, renumbered, with its probe
+containers), `labkit class check` before anyone solved (every graded check must earn 0), every
+student's own solution applied, `labkit class check` again (every student must have full
+points) and once more (as `class watch` refreshes), `labkit class down` (nothing may be left).
+Each command is one labkit process, timed and measured with wait4 (its own peak RSS and CPU
+time), next to the CPU time of the engine's daemons meanwhile. The machine's load average is
+recorded next to the figures: this host is shared. Figures are reported, never asserted. Writes bench/results/class-grading.json.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ def run(engine: str, exercise: str, count: int) -> Result:
             ]
             after = step(result, "class check (solved)", ["class", "check", exercise, *base, "--csv"], env)
             result.problems += [f"after: {p}" for p in grade_problems(grades(after), ids, solved=True)]
-            # As `class watch` refreshes: the probes the first check made are there already.
+            # As `class watch` refreshes.
             again = step(
                 result, "class check (solved, again)", ["class", "check", exercise, *base, "--csv"], env
             )
