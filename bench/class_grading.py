@@ -8,7 +8,8 @@ student's own solution applied, `labkit class check` again (every student must h
 points) and once more (as `class watch` refreshes), `labkit class down` (nothing may be left).
 Each command is one labkit process, timed and measured with wait4 (its own peak RSS and CPU
 time), next to the CPU time of the engine's daemons meanwhile. The machine's load average is
-recorded next to the figures: this host is shared. Figures are reported, never asserted. Writes bench/results/class-grading.json.
+recorded next to the figures: this host is shared. Figures are reported, never asserted.
+Writes bench/results/class-grading.json.
 """
 
 from __future__ import annotations
