@@ -2,13 +2,14 @@
 
     python -m bench.class_grading [--students 30] [--engine docker|podman] [--exercise hostname-ip]
 
-Per engine: `labkit class up` (every student's own variant, renumbered), `labkit class check`
-before anyone solved (every graded check must earn 0), every student's own solution applied,
-`labkit class check` again (every student must have full points; the first run makes the probe
-containers) and once more (as `class watch` refreshes), `labkit class down` (nothing may be
-left). Each command is one labkit process, timed and measured with wait4 (its own peak
-RSS). The machine's load average is recorded next to the figures: this host is shared. Figures
-are reported, never asserted. Writes bench/results/class-grading.json.
+Per engine: `labkit class up` (every student's own variant, renumbered, with its probe
+containers), `labkit class check` before anyone solved (every graded check must earn 0), every
+student's own solution applied, `labkit class check` again (every student must have full
+points) and once more (as `class watch` refreshes), `labkit class down` (nothing may be left).
+Each command is one labkit process, timed and measured with wait4 (its own peak RSS and CPU
+time), next to the CPU time of the engine's daemons meanwhile. The machine's load average is
+recorded next to the figures: this host is shared. Figures are reported, never asserted.
+Writes bench/results/class-grading.json.
 """
 
 from __future__ import annotations
@@ -42,6 +43,27 @@ class Step:
     peak_rss_mb: float
     exit_code: int
     load: tuple[float, float, float]
+    cpu_seconds: float = 0.0  # the labkit process's own (user + system)
+    engine_cpu_seconds: float = 0.0  # the engine's daemons meanwhile (see engine_cpu)
+
+
+def engine_cpu(engine: str) -> float:
+    """CPU seconds the engine's daemons have used so far: dockerd and containerd, or Podman's
+    API service. Less noisy than wall time on a shared host, though it leaves out the per-exec
+    helpers (runc, shims, conmon), which are not their children."""
+    wanted = ("dockerd", "containerd") if engine == "docker" else ("podman",)
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if name in wanted:
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 @dataclass
@@ -54,7 +76,9 @@ class Result:
 
 
 def step(result: Result, name: str, argv: list[str], env: dict[str, str]) -> Finished:
+    engine_before = engine_cpu(result.engine)
     finished = run_labkit(argv, env)
+    engine_seconds = engine_cpu(result.engine) - engine_before
     result.steps.append(
         Step(
             name,
@@ -62,9 +86,15 @@ def step(result: Result, name: str, argv: list[str], env: dict[str, str]) -> Fin
             round(finished.max_rss_mb, 1),
             finished.exit_code,
             os.getloadavg(),
+            round(finished.cpu_seconds, 2),
+            round(engine_seconds, 2),
         )
     )
-    print(f"  {result.engine} {name}: {finished.seconds:.2f}s, {finished.max_rss_mb:.0f} MB", file=sys.stderr)
+    print(
+        f"  {result.engine} {name}: {finished.seconds:.2f}s, {finished.max_rss_mb:.0f} MB, "
+        f"CPU {finished.cpu_seconds:.2f}s (engine daemons {engine_seconds:.2f}s)",
+        file=sys.stderr,
+    )
     return finished
 
 
@@ -112,7 +142,7 @@ def run(engine: str, exercise: str, count: int) -> Result:
             ]
             after = step(result, "class check (solved)", ["class", "check", exercise, *base, "--csv"], env)
             result.problems += [f"after: {p}" for p in grade_problems(grades(after), ids, solved=True)]
-            # As `class watch` refreshes: the probes the first check made are there already.
+            # As `class watch` refreshes.
             again = step(
                 result, "class check (solved, again)", ["class", "check", exercise, *base, "--csv"], env
             )
@@ -129,14 +159,15 @@ def run(engine: str, exercise: str, count: int) -> Result:
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| engine | step | wall (s) | peak RSS (MB) | load average (1, 5, 15 min) |",
-        "| --- | --- | --- | --- | --- |",
+        "| engine | step | wall (s) | CPU, labkit / engine (s) | peak RSS (MB) | load (1, 5, 15 min) |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for result in results:
         for s in result.steps:
             load = ", ".join(f"{value:.1f}" for value in s.load)
             lines.append(
-                f"| {result.engine} | {s.name} ({result.students}) | {s.seconds} | {s.peak_rss_mb} | {load} |"
+                f"| {result.engine} | {s.name} ({result.students}) | {s.seconds} | "
+                f"{s.cpu_seconds} / {s.engine_cpu_seconds} | {s.peak_rss_mb} | {load} |"
             )
     return "\n".join(lines)
 

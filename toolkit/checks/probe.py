@@ -5,23 +5,26 @@ replace (`ping` that always prints "1 received"). A check with `probe: lan` runs
 labkit's own container attached to the project's network `lan`: it sees the student's hosts
 only from the outside, as a peer on the wire does.
 
-The probe is created the first time a check needs it and kept for later runs; it carries the
-project's label (not a service's), so `labkit down` and `labkit class down` remove it with the
-project, and `ps` and the checks' service lookup never mistake it for a student's host. Its
-image is `x-labkit.probe_image`, else the image of the first service on that network: a course
-image the stack already runs, since nothing can be pulled on a course host.
+The probe is made before any check of a run starts (by `class up` already, for a class) and
+kept for later runs, never while checks run: on Podman 4.3 every container that joins a network
+makes aardvark-dns (1.4) tear down and reopen its listeners on every network, and the name
+lookups in flight at that moment are lost, so a check doing one waits out its timeout. It
+carries the project's label (not a service's), so `labkit down` and `labkit class down` remove
+it with the project, and `ps` and the checks' service lookup never mistake it for a student's
+host. Its image is `x-labkit.probe_image`, else the image of the first service on that network:
+a course image the stack already runs, since nothing can be pulled on a course host.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from toolkit.errors import NameConflict
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import ContainerInfo, ContainerSpec, NetworkAttachment
 from toolkit.stack import naming
-from toolkit.stack.model import Stack
+from toolkit.stack.model import Check, Stack
 
 LABEL_PROBE = "io.labkit.probe"  # the network key the probe is attached to
 PROBE_USER = "root"  # labkit's own container: its checks run as root unless they say otherwise
@@ -29,6 +32,27 @@ PROBE_USER = "root"  # labkit's own container: its checks run as root unless the
 
 def probe_name(project: str, network: str) -> str:
     return f"{project}-probe-{network}"
+
+
+def probe_key(network: str) -> str:
+    """The name a probe check finds its probe under, among the services' containers."""
+    return f"probe-{network}"
+
+
+def probe_networks(checks: Iterable[Check]) -> set[str]:
+    """The networks some of `checks` run from a probe on."""
+    return {check.probe for check in checks if check.probe is not None}
+
+
+def missing_probes(networks: Iterable[str], containers: Mapping[str, ContainerInfo]) -> set[str]:
+    """Those of `networks` whose probe is not among `containers` (keyed as `probe_key` says)."""
+    return {network for network in networks if probe_key(network) not in containers}
+
+
+def listed_probe(info: ContainerInfo) -> str | None:
+    """The network of a listed container that is a running probe; None for anything else."""
+    network = info.labels.get(LABEL_PROBE)
+    return network if network and info.running else None
 
 
 def probe_image(stack: Stack, network: str) -> str:

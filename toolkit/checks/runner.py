@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 
-from toolkit.checks.probe import PROBE_USER, ensure_probes
+from toolkit.checks.probe import PROBE_USER, ensure_probes, missing_probes, probe_key, probe_networks
 from toolkit.checks.results import CheckResult, CheckRun, not_run
 from toolkit.checks.schedule import MAX_PARALLEL, CheckCallback, run_judged, schedule
 from toolkit.errors import UsageError
@@ -58,15 +58,14 @@ class EngineTarget:
         self._containers = dict(containers)
 
     def prepare(self, checks: Sequence[Check]) -> None:
-        """Add the probe of each network a check about to run probes from.
+        """Add the probe of each network one of `checks` probes from (none when all are there).
 
         Probe checks find it under their own service name, `probe-NETWORK`.
         """
-        wanted = {check.probe for check in checks if check.probe is not None}
-        missing = {network for network in wanted if f"probe-{network}" not in self._containers}
+        missing = missing_probes(probe_networks(checks), self._containers)
         if missing:
             probes = ensure_probes(self._runtime, self._stack, self._project, missing)
-            self._containers.update({f"probe-{network}": info for network, info in probes.items()})
+            self._containers.update({probe_key(network): info for network, info in probes.items()})
 
     def run(self, check: Check) -> CheckResult:
         """Run one check in its service's container (or its probe) and judge the result."""
@@ -110,5 +109,9 @@ def run_checks(
         containers = require_running(runtime, project, exercise)
     started = time.monotonic()
     target = EngineTarget(runtime, stack, project, containers)
+    # Every probe before the first check, even one a failed prerequisite may leave unused: a
+    # container joining a network while checks run can cost a check its name lookup on Podman
+    # (probe.py). The schedule's own prepare then finds them all there.
+    target.prepare(selected)
     results = schedule(target, selected, on_result=on_result, max_parallel=max_parallel)
     return CheckRun(exercise, project, results, time.monotonic() - started)

@@ -2,8 +2,10 @@
 
 Students are independent, so they run side by side on a few threads (`parallel`): bringing
 thirty stacks up one after another would take minutes, and all at once would only queue at
-the engine's API. Checking lists the engine's containers and networks once for the whole
-class, not once per student, so a class check costs about the checks' own commands.
+the engine's API. Checking lists the engine's containers (probes included) and networks once
+for the whole class, not once per student, so a class check costs about the checks' own
+commands. `class up` makes the probes the checks run from; a class check never starts a
+container while checks run.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import TypeVar
 
+from toolkit.checks.probe import ensure_probes, listed_probe, missing_probes, probe_key, probe_networks
+from toolkit.checks.project import stack_as_running
 from toolkit.checks.results import CheckRun
 from toolkit.checks.runner import run_checks
 from toolkit.classroom.gradebook import Gradebook, StudentGrade
@@ -27,6 +31,7 @@ from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import Checked, preflight, up_checked
 from toolkit.stack.placement import Renumbering, project_subnets
 from toolkit.stack.renumber import apply_renumbering, recover_mapping
+from toolkit.stack.variants import student_project
 
 # Students brought up or checked at once. Each `up` already overlaps its own services, and each
 # check run its own checks: a few students at a time keep the engine busy without a queue.
@@ -83,6 +88,7 @@ def class_up(
         project = plan.project
         try:
             up_checked(runtime, plan, timeout=timeout, renumbering=renumbering)
+            _make_probes(runtime, plan.stack, project)
         except (EngineUnavailable, Interrupted):
             raise
         except ToolkitError as exc:
@@ -132,27 +138,59 @@ def class_check(
 ) -> Gradebook:
     """Run every student's checks against their running stack; grade the class.
 
-    `checks` are the exercise's checks as the file declares them (the gradebook's columns).
-    A student with no running container is graded "not up", not an error of the run.
+    `exercise` is the exercise's name (students' projects are named after it), `checks` its
+    checks as the file declares them (the gradebook's columns). A student with no running
+    container is graded "not up", not an error of the run. Probes missing anywhere (`class
+    up` makes them) are all made before the first check starts: on Podman, a container joining
+    a network while others' checks run can cost those checks their name lookups (probe.py).
     """
     started = time.monotonic()
-    containers = _containers_by_project(runtime.list_containers({naming.LABEL_PROJECT: None}, all=False))
+    # Checks read no health: listing without it runs no healthcheck probe per container.
+    listed = runtime.list_containers({naming.LABEL_PROJECT: None}, all=False, health=False)
+    services, probes = _by_project(listed)
     networks = runtime.list_networks({naming.LABEL_PROJECT: None})
+    wanted = probe_networks(checks)
+    projects = {student: student_project(exercise, student.id) for student in students}
+    ready: dict[str, Stack | ToolkitError] = {}  # the stacks loaded while making probes
 
-    def one(student: Student, _: None) -> StudentGrade:
-        stack = load(student)  # here, on the worker: students' loads overlap their checks
-        project = stack.name
-        running = containers.get(project)
+    def as_running(student: Student) -> Stack:
+        stack = load(student)  # on the worker: students' loads overlap their checks
+        return apply_renumbering(stack, recover_mapping(stack, project_subnets(networks, stack.name)))
+
+    def add_probes(student: Student, project: str) -> None:
+        try:
+            stack = as_running(student)
+            missing = missing_probes(wanted, probes.setdefault(project, {}))
+            made = ensure_probes(runtime, stack, project, missing)
+        except (EngineUnavailable, Interrupted):
+            raise
+        except ToolkitError as exc:
+            ready[project] = exc
+            return
+        probes[project].update({probe_key(network): info for network, info in made.items()})
+        ready[project] = stack
+
+    lacking = [
+        (student, project)
+        for student, project in projects.items()
+        if project in services and missing_probes(wanted, probes.get(project, {}))
+    ]
+    _each(lacking, add_probes, parallel, None)
+
+    def one(student: Student, project: str) -> StudentGrade:
+        running = services.get(project)
         if not running:
             return StudentGrade(student, project, "not up")
         try:
-            mapping = recover_mapping(stack, project_subnets(networks, project))
+            stack = ready.get(project) or as_running(student)
+            if isinstance(stack, ToolkitError):
+                raise stack  # making its probe failed: graded as an error, as a check run's would be
             run: CheckRun = run_checks(
                 runtime,
-                apply_renumbering(stack, mapping),
+                stack,
                 project,
                 exercise=exercise,
-                containers=running,
+                containers={**running, **probes.get(project, {})},
                 max_parallel=CHECKS_PER_STUDENT,
             )
         except (EngineUnavailable, Interrupted):
@@ -161,18 +199,27 @@ def class_check(
             return StudentGrade(student, project, "error", error=str(exc))
         return StudentGrade(student, project, "graded", run)
 
-    grades = _each([(student, None) for student in students], one, parallel, None)
+    grades = _each(list(projects.items()), one, parallel, None)
     return Gradebook(exercise, runtime.name, tuple(checks), grades, time.monotonic() - started)
 
 
-def _containers_by_project(listed: Iterable[ContainerInfo]) -> dict[str, dict[str, ContainerInfo]]:
-    found: dict[str, dict[str, ContainerInfo]] = {}
+Containers = dict[str, dict[str, ContainerInfo]]  # project -> name -> container
+
+
+def _by_project(listed: Iterable[ContainerInfo]) -> tuple[Containers, Containers]:
+    """The running containers of each project: its services' by service name, and its
+    probes by the name probe checks know them under (`probe-NETWORK`)."""
+    services: Containers = {}
+    probes: Containers = {}
     for info in listed:
         project = info.labels.get(naming.LABEL_PROJECT)
         service = info.labels.get(naming.LABEL_SERVICE)
+        network = listed_probe(info)
         if project and service and info.running:
-            found.setdefault(project, {})[service] = info
-    return found
+            services.setdefault(project, {})[service] = info
+        elif project and network:
+            probes.setdefault(project, {})[probe_key(network)] = info
+    return services, probes
 
 
 def _each(
@@ -202,6 +249,15 @@ def _as_done(futures: list[Future[R]]) -> Iterable[Future[R]]:
     while pending:
         done, pending = wait(pending, return_when="FIRST_COMPLETED")
         yield from done
+
+
+def _make_probes(runtime: Runtime, stack: Stack, project: str) -> None:
+    """The probes the exercise's checks run from, made with the stack rather than by the first
+    class check that needs them: that check would be slower by 30 container starts, and the
+    starts would disturb the other students' checks running meanwhile (probe.py)."""
+    wanted = probe_networks(stack.exercise.checks)
+    if wanted:
+        ensure_probes(runtime, stack_as_running(runtime, stack, project), project, wanted)
 
 
 def _quietly_down(runtime: Runtime, project: str) -> None:

@@ -357,6 +357,7 @@ class FakeRuntime:
         if record.state is not ContainerState.RUNNING:
             raise EngineError(f"container {container} is not running")
         with self._lock:
+            self._record(f"exec {record.spec.name}")
             self.execs.append(ExecCall(record.spec.name, tuple(argv), user, env, workdir, timeout))
         return self.on_exec(record.spec.name, argv)
 

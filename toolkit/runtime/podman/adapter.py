@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +82,9 @@ class PodmanRuntime:
         self._default_rlimits: dict[str, tuple[int, int]] | None = None
         # (container id, requested user) -> the user to exec as; see users.py
         self._exec_users: dict[tuple[str, str | None], str | None] = {}
+        # container id -> its configured user, noted at each inspection (a listing inspects
+        # every container), so that a class's checks need no second inspection per container
+        self._configured_users: dict[str, str] = {}
 
     @property
     def name(self) -> EngineName:
@@ -337,22 +339,14 @@ class PodmanRuntime:
             return user
         key = (container, user)
         if key not in self._exec_users:
-            document = self._inspect(container)
-            configured = str((document.get("Config") or {}).get("User") or "")
-            spelled = users.exec_user(user, configured, partial(self._read_file, container))
+            configured = self._configured_users.get(container)
+            if configured is None:
+                configured = _configured_user(self._inspect(container))
+            spelled = users.exec_user(user, configured, partial(users.read_file, self._api, container))
             if _is_full_id(container):  # a name may name another container later
                 self._exec_users[key] = spelled
             return spelled
         return self._exec_users[key]
-
-    def _read_file(self, container: str, path: str) -> bytes | None:
-        """One file of a container, through the archive endpoint (no process is started)."""
-        with engine_errors(f"{path} of container {container}", not_found=ContainerNotFound):
-            response = self._api.get(f"/containers/{container}/archive", params={"path": path})
-            if response.status_code == HTTPStatus.NOT_FOUND:
-                return None
-            check(response)
-        return users.file_from_archive(response.content)
 
     def run_healthcheck(self, container: str) -> HealthProbe:
         return run_probe(self._api, container, self._inspect)
@@ -364,6 +358,7 @@ class PodmanRuntime:
             try:
                 with engine_errors(f"container {container}", not_found=ContainerNotFound):
                     document: JSON = body(self._api.get(f"/containers/{container}/json"))
+                self._configured_users[str(document.get("Id", ""))] = _configured_user(document)
                 return document
             except (ContainerNotFound, EngineGone):
                 raise
@@ -386,6 +381,10 @@ class PodmanRuntime:
                     self._api.delete(f"/containers/{probe['Id']}", params={"force": True})
             self._default_rlimits = containers.default_rlimits(document)
         return self._default_rlimits
+
+
+def _configured_user(document: JSON) -> str:
+    return str((document.get("Config") or {}).get("User") or "")
 
 
 def _guarded(response: Any, what: str) -> Iterator[str]:

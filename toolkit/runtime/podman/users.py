@@ -13,6 +13,12 @@ from __future__ import annotations
 import io
 import tarfile
 from collections.abc import Callable
+from http import HTTPStatus
+
+from podman.api import APIClient
+
+from toolkit.errors import ContainerNotFound
+from toolkit.runtime.podman.errors import check, engine_errors
 
 ROOT_NAMES = frozenset({"", "root", "0"})
 # Reads one file of a container (bytes), or None when it is not there.
@@ -52,6 +58,16 @@ def numeric_user(user: str, passwd: str, group: str) -> str | None:
             if gid is None:
                 return None
     return f"{uid}:{gid}"
+
+
+def read_file(api: APIClient, container: str, path: str) -> bytes | None:
+    """One file of a container, through the archive endpoint (no process is started)."""
+    with engine_errors(f"{path} of container {container}", not_found=ContainerNotFound):
+        response = api.get(f"/containers/{container}/archive", params={"path": path})
+        if response.status_code == HTTPStatus.NOT_FOUND:
+            return None
+        check(response)
+    return file_from_archive(response.content)
 
 
 def file_from_archive(archive: bytes) -> bytes | None:
