@@ -68,8 +68,16 @@ class PodmanImages:
 
     def find(self, labels: LabelSelector) -> list[ImageInfo]:
         params = {"filters": json.dumps({"label": label_filters(labels)})} if labels else None
-        with engine_errors("images"):
-            summaries = body(self._api.get("/images/json", params=params)) or []
+        for attempt in range(3):
+            try:
+                with engine_errors("images"):
+                    summaries = body(self._api.get("/images/json", params=params)) or []
+                break
+            except EngineError as exc:
+                # Podman reads each image as it lists them, and fails the whole listing (500,
+                # "image not known") when one is removed meanwhile: ask again.
+                if "image not known" not in str(exc) or attempt == 2:
+                    raise
         found: list[ImageInfo] = []
         for summary in summaries:
             try:
