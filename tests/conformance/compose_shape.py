@@ -88,6 +88,9 @@ def _service(service: Service) -> Shape:
             "dockerfile": build.dockerfile or "Dockerfile",
             "args": dict(build.args),
             "target": build.target,
+            "dockerfile_inline": build.dockerfile_inline,
+            "labels": dict(build.labels),
+            "platforms": list(build.platforms),
         },
         "command": None if service.command is None else list(service.command),
         "entrypoint": None if service.entrypoint is None else list(service.entrypoint),
@@ -137,7 +140,9 @@ def _service(service: Service) -> Shape:
             dependency.service: {"condition": dependency.condition, "required": dependency.required}
             for dependency in service.depends_on
         },
-        "restart": service.restart,
+        "restart": service.restart
+        if service.restart_retries is None
+        else f"{service.restart}:{service.restart_retries}",
         "stop_grace_period": service.stop_grace_period,
         "pull_policy": service.pull_policy,
         "ulimits": {limit.name: [limit.soft, limit.hard] for limit in service.ulimits},
@@ -160,6 +165,11 @@ def _service(service: Service) -> Shape:
         "pid": service.pid,
         "ipc": service.ipc,
         "devices": list(service.devices),
+        "logging": None
+        if service.logging is None
+        else {"driver": service.logging.driver, "options": dict(service.logging.options)},
+        "security_opt": list(service.security_opt),
+        "runtime": service.runtime,
     }
 
 
@@ -214,6 +224,9 @@ def _compose_service(raw: Shape) -> Shape:
             "dockerfile": build.get("dockerfile") or "Dockerfile",
             "args": {k: v for k, v in (build.get("args") or {}).items() if v is not None},
             "target": build.get("target"),
+            "dockerfile_inline": build.get("dockerfile_inline"),
+            "labels": build.get("labels") or {},
+            "platforms": build.get("platforms") or [],
         },
         "command": raw.get("command"),
         "entrypoint": raw.get("entrypoint"),
@@ -265,7 +278,7 @@ def _compose_service(raw: Shape) -> Shape:
             name: {"condition": dep["condition"], "required": dep.get("required", True)}
             for name, dep in (raw.get("depends_on") or {}).items()
         },
-        "restart": raw.get("restart", "no"),
+        "restart": raw.get("restart") or _deploy_restart((raw.get("deploy") or {}).get("restart_policy")),
         "stop_grace_period": _seconds(raw.get("stop_grace_period")),
         "pull_policy": raw.get("pull_policy"),
         "ulimits": {
@@ -301,7 +314,24 @@ def _compose_service(raw: Shape) -> Shape:
             else d
             for d in raw.get("devices") or []
         ],
+        "logging": None
+        if raw.get("logging") is None
+        else {
+            "driver": raw["logging"].get("driver"),
+            "options": {k: str(v) for k, v in (raw["logging"].get("options") or {}).items() if v is not None},
+        },
+        "security_opt": raw.get("security_opt") or [],
+        "runtime": raw.get("runtime"),
     }
+
+
+def _deploy_restart(policy: Shape | None) -> str:
+    """deploy.restart_policy as the container's restart policy, as Compose applies it."""
+    if policy is None:
+        return "no"
+    name = {"none": "no", "on-failure": "on-failure", "any": "always"}[policy.get("condition", "any")]
+    attempts = policy.get("max_attempts")
+    return name if attempts is None else f"{name}:{attempts}"
 
 
 def _compose_healthcheck(raw: Shape | None) -> Shape | None:

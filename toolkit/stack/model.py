@@ -25,6 +25,9 @@ class BuildConfig:
     dockerfile: str | None = None  # relative to context
     args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
+    dockerfile_inline: str | None = None  # the Containerfile's text, written in the Compose file
+    labels: Mapping[str, str] = field(default_factory=dict)  # the image's labels
+    platforms: tuple[str, ...] = ()  # only the host's own is accepted
 
 
 @dataclass(frozen=True)
@@ -110,12 +113,16 @@ class Network:
     gateway: str | None = None
     internal: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
+    # `name:`: the engine's name for it, as written (None: `<project>-<key>`). One network per
+    # host: another project that names it too is refused at `up` (stack/fixed_names.py).
+    explicit_name: str | None = None
 
 
 @dataclass(frozen=True)
 class Volume:
     name: str  # the Compose key
     labels: Mapping[str, str] = field(default_factory=dict)
+    explicit_name: str | None = None  # `name:`, as for a network
 
 
 @dataclass(frozen=True)

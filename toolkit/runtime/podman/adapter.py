@@ -40,6 +40,7 @@ from toolkit.runtime.podman.images import PodmanImages
 from toolkit.runtime.podman.inside import DockerView
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
+from toolkit.runtime.podman.options import LOG_DRIVERS
 from toolkit.runtime.podman.volumes import PodmanVolumes
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
@@ -102,6 +103,8 @@ class PodmanRuntime:
             socket=self._socket,
             os=str(host.get("os", "")),
             arch=str(host.get("arch", "")),
+            runtimes=(str((host.get("ociRuntime") or {}).get("name", "")),),
+            log_drivers=LOG_DRIVERS,
         )
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from toolkit.stack.compose.fields import (
     string_map,
 )
 from toolkit.stack.compose.keys import IPAM, IPAM_CONFIG, NETWORK, VOLUME
+from toolkit.stack.compose.services import CONTAINER_NAME as ENGINE_NAME
 from toolkit.stack.compose.services import NAME
 from toolkit.stack.compose.yaml_source import MapNode
 from toolkit.stack.model import Network, Volume
@@ -34,6 +35,7 @@ def read_networks(at: At) -> dict[str, Network]:
             gateway=gateway,
             internal=boolean(fields["internal"]) if "internal" in fields else False,
             labels=string_map(fields["labels"]) if "labels" in fields else {},
+            explicit_name=_explicit_name(fields),
         )
     return found
 
@@ -43,7 +45,7 @@ def read_volumes(at: At) -> dict[str, Volume]:
     found: dict[str, Volume] = {}
     for name, fields in _declared(at, "volume", VOLUME, "local"):
         labels = string_map(fields["labels"]) if "labels" in fields else {}
-        found[name] = Volume(name=name, labels=labels)
+        found[name] = Volume(name=name, labels=labels, explicit_name=_explicit_name(fields))
     return found
 
 
@@ -59,6 +61,18 @@ def _declared(at: At, kind: str, spec: Keys, driver: str) -> Iterator[tuple[str,
         if asked != driver:
             fields["driver"].fail(f"{kind} driver {asked!r}: {UNSUPPORTED} it; use {driver}")
         yield name, fields
+
+
+def _explicit_name(fields: dict[str, At]) -> str | None:
+    """`name:`, the engine's name for the network or volume (the engines' rule for names)."""
+    if "name" not in fields:
+        return None
+    text = string(fields["name"])
+    if not ENGINE_NAME.fullmatch(text):
+        fields["name"].fail(
+            f"invalid name {text!r}: a letter or digit, then letters, digits, '_', '.' or '-'"
+        )
+    return text
 
 
 def _not_external(fields: dict[str, At], what: str) -> None:

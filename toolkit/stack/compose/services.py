@@ -6,7 +6,7 @@ import re
 import shlex
 from typing import cast
 
-from toolkit.runtime.specs import RestartPolicy, signal_number
+from toolkit.runtime.specs import signal_number
 from toolkit.stack.compose.build import read_build
 from toolkit.stack.compose.container_keys import (
     read_develop,
@@ -16,6 +16,7 @@ from toolkit.stack.compose.container_keys import (
     read_platform,
     read_shm_size,
 )
+from toolkit.stack.compose.engine_keys import read_logging, read_restart, read_runtime, read_security_opt
 from toolkit.stack.compose.environment import read_environment
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
@@ -51,7 +52,6 @@ from toolkit.stack.naming import DEFAULT_NETWORK
 NAME = re.compile(r"[a-zA-Z0-9._-]+")
 CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")  # the engines' own rule
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
-_RESTART = ("no", "always", "on-failure", "unless-stopped")
 _PULL = ("always", "never", "missing", "build")
 _PULL_REFRESH = re.compile(r"refresh|daily|weekly|every_([0-9]+[wdhms])+")
 
@@ -73,6 +73,7 @@ def read_service(name: str, at: At) -> Service:
         at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
         networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
     limits = read_limits(fields)
+    restart = read_restart(fields)
     return Service(
         name=name,
         image=image,
@@ -100,7 +101,8 @@ def read_service(name: str, at: At) -> Service:
         labels=optional(fields, "labels", string_map, {}),
         healthcheck=optional(fields, "healthcheck", read_healthcheck, None),
         depends_on=optional(fields, "depends_on", _dependencies, ()),
-        restart=optional(fields, "restart", _restart, "no"),
+        restart=restart.policy,
+        restart_retries=restart.retries,
         stop_grace_period=optional(fields, "stop_grace_period", duration, None),
         pull_policy=optional(fields, "pull_policy", _pull_policy, None),
         profiles=optional(fields, "profiles", string_list, ()),
@@ -124,6 +126,9 @@ def read_service(name: str, at: At) -> Service:
         shm_size=optional(fields, "shm_size", read_shm_size, None),
         mac_address=optional(fields, "mac_address", read_mac_address, None),
         platform=optional(fields, "platform", read_platform, None),
+        logging=optional(fields, "logging", read_logging, None),
+        security_opt=optional(fields, "security_opt", read_security_opt, ()),
+        runtime=optional(fields, "runtime", read_runtime, None),
         notes=(read_develop(fields["develop"]),) if "develop" in fields else (),
     )
 
@@ -194,15 +199,6 @@ def _dependencies(at: At) -> tuple[Dependency, ...]:
         required = boolean(fields["required"]) if "required" in fields else True
         found[other] = Dependency(other, cast(DependencyCondition, condition), required)
     return tuple(found.values())
-
-
-def _restart(at: At) -> RestartPolicy:
-    policy = string(at)
-    if policy in _RESTART:
-        return cast(RestartPolicy, policy)
-    if policy.startswith("on-failure:"):
-        at.fail(f"restart {policy!r}: {UNSUPPORTED} a retry count; use 'on-failure'")
-    at.fail(f"unknown restart policy {policy!r}: expected one of {', '.join(_RESTART)}")
 
 
 def _pull_policy(at: At) -> PullPolicy:
