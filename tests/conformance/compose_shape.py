@@ -137,7 +137,11 @@ def _service(service: Service) -> Shape:
         "labels": dict(service.labels),
         "healthcheck": healthcheck,
         "depends_on": {
-            dependency.service: {"condition": dependency.condition, "required": dependency.required}
+            dependency.service: {
+                "condition": dependency.condition,
+                "required": dependency.required,
+                "restart": dependency.restart,
+            }
             for dependency in service.depends_on
         },
         "restart": service.restart
@@ -275,7 +279,11 @@ def _compose_service(raw: Shape) -> Shape:
         "labels": raw.get("labels") or {},
         "healthcheck": _compose_healthcheck(raw.get("healthcheck")),
         "depends_on": {
-            name: {"condition": dep["condition"], "required": dep.get("required", True)}
+            name: {
+                "condition": dep["condition"],
+                "required": dep.get("required", True),
+                "restart": bool(dep.get("restart", False)),
+            }
             for name, dep in (raw.get("depends_on") or {}).items()
         },
         "restart": raw.get("restart") or _deploy_restart((raw.get("deploy") or {}).get("restart_policy")),

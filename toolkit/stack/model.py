@@ -28,6 +28,7 @@ class BuildConfig:
     dockerfile_inline: str | None = None  # the Containerfile's text, written in the Compose file
     labels: Mapping[str, str] = field(default_factory=dict)  # the image's labels
     platforms: tuple[str, ...] = ()  # only the host's own is accepted
+    notes: tuple[str, ...] = ()  # keys read and unused (ssh, entitlements, privileged)
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class Dependency:
     service: str
     condition: DependencyCondition = "service_started"
     required: bool = True
+    restart: bool = False  # restart this service when `up` changes the dependency (dependents.py)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkSpec
 from toolkit.stack import naming
 from toolkit.stack.container_names import check_container_names, fixed_names
 from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
+from toolkit.stack.dependents import restart_dependents
 from toolkit.stack.engine_fit import check_engine_fit
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.fixed_names import check_fixed_names
@@ -184,6 +185,7 @@ def up_checked(
             replaced = [seen.containers[n].name for n, w in work.items() if w.action == "recreated"]
             removed += [c.name for c in obsolete]
             remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
+            restart_dependents(runtime, stack, plan, work)
             try:
                 converge_networks(runtime, placed.specs, seen.ours, created, emit)
                 break

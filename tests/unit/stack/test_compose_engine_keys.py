@@ -164,3 +164,20 @@ def test_bind_mounts_outside_the_folder_load_as_compose_reads_them(tmp_path: Pat
         VolumeMount("bind", "/r", str(outside), True),
         VolumeMount("bind", "/c", "/home/student/cfg"),
     )
+
+
+def test_build_grants_are_read_and_noted_as_unused(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine\n")
+    service = _service(
+        tmp_path,
+        "build:\n  context: .\n  ssh: [default, key=./id_rsa]\n  entitlements: [security.insecure]\n"
+        "  privileged: true\ndevelop: {}",
+    )
+    assert [note.split(":")[0] for note in service.notes] == [
+        "services.a.develop",
+        "services.a.build.ssh",
+        "services.a.build.entitlements",
+        "services.a.build.privileged",
+    ]
+    assert "only BuildKit steps use it" in service.notes[1]
+    assert "expected a boolean" in _error(tmp_path, "build:\n  context: .\n  privileged: maybe").reason

@@ -1,5 +1,11 @@
 """A service's `build`: a context folder (string form) or context, dockerfile (or
-dockerfile_inline), args, target, labels, and platforms when they are the host's own."""
+dockerfile_inline), args, target, labels, and platforms when they are the host's own.
+
+`ssh`, `entitlements` and `privileged` grant a build what only BuildKit's own Containerfile
+syntax asks for (`RUN --mount=type=ssh`, `RUN --security=insecure`, `RUN --network=host`); the
+classic builders labkit drives (Docker's and Podman's) read no such step, so a build labkit can
+run never uses them: they are read, checked, and noted as unused in `labkit validate`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from toolkit.stack.compose.container_keys import read_platform
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
     At,
+    boolean,
     checked,
     items,
     key_values,
@@ -71,6 +78,7 @@ def read_build(at: At) -> BuildConfig:
         for item in items(fields["platforms"]):
             read_platform(item)  # the image is built for this host only
     return BuildConfig(
+        notes=_grants(fields),
         context=context,
         dockerfile=dockerfile,
         args=args,
@@ -79,3 +87,21 @@ def read_build(at: At) -> BuildConfig:
         labels=string_map(fields["labels"]) if "labels" in fields else {},
         platforms=string_list(fields["platforms"]) if "platforms" in fields else (),
     )
+
+
+def _grants(fields: dict[str, At]) -> tuple[str, ...]:
+    """Read what a build is granted and say that labkit's builds do not use it."""
+    notes = []
+    for key in ("ssh", "entitlements", "privileged"):
+        if key in fields:
+            if key == "privileged":
+                boolean(fields[key])
+            elif key == "ssh":
+                key_values(fields[key])  # ["default", "id=path"] or {id: path}
+            else:
+                string_list(fields[key])
+            notes.append(
+                f"{fields[key].path}: read and unused (only BuildKit steps use it, and labkit "
+                "builds with the engine's classic builder)"
+            )
+    return tuple(notes)

@@ -33,9 +33,9 @@ SERVICE = keys(
 
 BUILD = keys(
     "a build",
-    "context dockerfile args target dockerfile_inline labels platforms",
-    "additional_contexts cache_from cache_to entitlements extra_hosts "
-    "isolation network no_cache privileged provenance pull sbom secrets "
+    "context dockerfile args target dockerfile_inline labels platforms ssh entitlements privileged",
+    "additional_contexts cache_from cache_to extra_hosts "
+    "isolation network no_cache provenance pull sbom secrets "
     "shm_size ssh tags ulimits",
 )
 
@@ -48,7 +48,7 @@ FILE_REFERENCE = keys("a service's secret or config", "source target", "uid gid 
 
 HEALTHCHECK = keys("a healthcheck", "test interval timeout retries start_period start_interval disable")
 
-DEPENDENCY = keys("a depends_on entry", "condition required", "restart")
+DEPENDENCY = keys("a depends_on entry", "condition required restart")
 
 SERVICE_NETWORK = keys(
     "a service's network",

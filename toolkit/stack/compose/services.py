@@ -129,7 +129,10 @@ def read_service(name: str, at: At) -> Service:
         logging=optional(fields, "logging", read_logging, None),
         security_opt=optional(fields, "security_opt", read_security_opt, ()),
         runtime=optional(fields, "runtime", read_runtime, None),
-        notes=(read_develop(fields["develop"]),) if "develop" in fields else (),
+        notes=(
+            *((read_develop(fields["develop"]),) if "develop" in fields else ()),
+            *(build.notes if build is not None else ()),
+        ),
     )
 
 
@@ -197,7 +200,8 @@ def _dependencies(at: At) -> tuple[Dependency, ...]:
                 f"unknown condition {condition!r}: expected one of {', '.join(_CONDITIONS)}"
             )
         required = boolean(fields["required"]) if "required" in fields else True
-        found[other] = Dependency(other, cast(DependencyCondition, condition), required)
+        restart = boolean(fields["restart"]) if "restart" in fields else False
+        found[other] = Dependency(other, cast(DependencyCondition, condition), required, restart)
     return tuple(found.values())
 
 
