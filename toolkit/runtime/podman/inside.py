@@ -21,6 +21,12 @@ right after each start:
 
 This needs a rootful Podman on this host (labkit edits the container's files and enters its
 network namespace as root); elsewhere the container keeps Podman's view.
+
+Podman writes its own view again whenever it starts the container, also when it restarts one by
+itself (a restart policy), with no labkit call in between. So each view applied leaves a stamp
+beside the container's hosts file: the start it was applied to. `keep` (called wherever the
+adapter inspects a container, and before each exec) applies the view again when the container
+has started since.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ DOCKER_HOSTS_HEAD = (
     "ff02::2\tip6-allrouters\n"
 )
 PODMAN_SEARCH_DOMAIN = "dns.podman"
+STAMP = "labkit-docker-view"  # in the container's own folder, beside its hosts file
 _TIMEOUT = 30.0
 
 
@@ -108,9 +115,28 @@ class DockerView:
             return
         try:
             self._apply(pid, document, is_internal)
+            stamp = _stamp(document)
+            if stamp is not None:
+                stamp.write_text(_started(document))
         except (EngineError, OSError) as exc:
             if Path(f"/proc/{pid}").exists():  # not a container that has just exited
                 raise EngineError(f"container {document.get('Name', '')}: {exc}") from exc
+
+    def keep(self, document: JSON, is_internal: Callable[[str], bool]) -> None:
+        """Apply the view again if the running container started after it was last applied.
+
+        Only containers labkit gave the view to (they have a stamp): not those started by other
+        means (kube play's pods, or containers started before stamps).
+        """
+        stamp = _stamp(document)
+        if not self.enabled or stamp is None or not (document.get("State") or {}).get("Running"):
+            return
+        try:
+            current = stamp.read_text() == _started(document)
+        except OSError:
+            return  # no stamp: labkit never applied the view here
+        if not current:
+            self.apply(document, is_internal)
 
     def _apply(self, pid: int, document: JSON, is_internal: Callable[[str], bool]) -> None:
         attachments = self._attachments(pid, document, is_internal)
@@ -178,6 +204,15 @@ class DockerView:
         if result.returncode != 0:
             raise EngineError(f"{' '.join(command)} failed: {result.stderr.strip()}")
         return result.stdout
+
+
+def _stamp(document: JSON) -> Path | None:
+    hosts = str(document.get("HostsPath") or "")
+    return Path(hosts).parent / STAMP if hosts else None
+
+
+def _started(document: JSON) -> str:
+    return str((document.get("State") or {}).get("StartedAt") or "")
 
 
 def _interface_order(device: str) -> tuple[int, str]:
