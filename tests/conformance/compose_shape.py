@@ -44,12 +44,15 @@ def from_stack(stack: Stack) -> Shape:
                 "gateway": network.gateway,
                 "internal": network.internal,
                 "labels": dict(network.labels),
+                "name": network.explicit_name,
             }
             for name, network in stack.networks.items()
             if name in used
         },
         "volumes": {
-            name: {"labels": dict(volume.labels)} for name, volume in stack.volumes.items() if name in mounted
+            name: {"labels": dict(volume.labels), "name": volume.explicit_name}
+            for name, volume in stack.volumes.items()
+            if name in mounted
         },
         **{
             kind: {
@@ -196,13 +199,17 @@ def from_compose(config: Shape) -> Shape:
             "gateway": ipam[0].get("gateway"),
             "internal": bool(raw.get("internal", False)),
             "labels": raw.get("labels") or {},
+            "name": _explicit(raw.get("name"), config["name"], name),
         }
     return {
         "name": config["name"],
         "services": services,
         "networks": networks,
         "volumes": {
-            name: {"labels": (raw or {}).get("labels") or {}}
+            name: {
+                "labels": (raw or {}).get("labels") or {},
+                "name": _explicit((raw or {}).get("name"), config["name"], name),
+            }
             for name, raw in (config.get("volumes") or {}).items()
         },
         **{
@@ -331,6 +338,12 @@ def _compose_service(raw: Shape) -> Shape:
         "security_opt": raw.get("security_opt") or [],
         "runtime": raw.get("runtime"),
     }
+
+
+def _explicit(written: str | None, project: str, key: str) -> str | None:
+    """A network's or volume's `name:`; Compose fills in `<project>_<key>` where none is given
+    (labkit's own is `<project>-<key>`, a name it derives rather than reads)."""
+    return None if written in (None, f"{project}_{key}") else written
 
 
 def _deploy_restart(policy: Shape | None) -> str:

