@@ -50,7 +50,11 @@ def from_stack(stack: Stack) -> Shape:
             if name in used
         },
         "volumes": {
-            name: {"labels": dict(volume.labels), "name": volume.explicit_name}
+            name: {
+                "labels": dict(volume.labels),
+                "name": volume.explicit_name,
+                "driver_opts": dict(volume.driver_opts),
+            }
             for name, volume in stack.volumes.items()
             if name in mounted
         },
@@ -209,6 +213,7 @@ def from_compose(config: Shape) -> Shape:
             name: {
                 "labels": (raw or {}).get("labels") or {},
                 "name": _explicit((raw or {}).get("name"), config["name"], name),
+                "driver_opts": {k: str(v) for k, v in ((raw or {}).get("driver_opts") or {}).items()},
             }
             for name, raw in (config.get("volumes") or {}).items()
         },

@@ -270,3 +270,32 @@ def test_a_container_the_engine_restarts_by_itself_keeps_the_same_view_inside(
     assert [line.split()[1] for line in routes].count("00000000") == 1, routes
     resolv = runtime.exec(status.container, ["cat", "/etc/resolv.conf"]).stdout
     assert "dns.podman" not in resolv and resolv.count("nameserver") == 1, resolv
+
+
+DRIVER_OPTS = """\
+services:
+  app:
+    image: {image}
+    init: true
+    command: [sleep, "3600"]
+    volumes: [store:/store, scratch:/scratch]
+volumes:
+  store:
+    driver_opts: {{type: none, o: bind, device: ./store}}
+  scratch:
+    driver_opts: {{type: tmpfs, device: tmpfs, o: "size=1m"}}
+"""
+
+
+def test_volume_driver_opts_of_the_local_driver(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path
+) -> None:
+    (tmp_path / "store").mkdir()
+    (tmp_path / "store" / "kept").write_text("on the host")
+    path = _write(tmp_path, DRIVER_OPTS.format(image=busybox_image))
+    project = this_run.unique("lkt-opts")
+    projects.append(project)
+    [status] = up(runtime, load_stack(path, environ={}), project=project).services
+    assert runtime.exec(status.container, ["cat", "/store/kept"]).stdout == "on the host"
+    mounts = runtime.exec(status.container, ["grep", " /scratch ", "/proc/mounts"]).stdout
+    assert mounts.split()[2] == "tmpfs" and "size=1024k" in mounts, mounts

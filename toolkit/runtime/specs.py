@@ -119,6 +119,7 @@ class NetworkInfo:
 class VolumeSpec:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    driver_opts: Mapping[str, str] = field(default_factory=dict)  # the local driver's (type, o, device)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,9 @@ class Volume:
     name: str  # the Compose key
     labels: Mapping[str, str] = field(default_factory=dict)
     explicit_name: str | None = None  # `name:`, as for a network
+    # Options of the local driver, as `mount` takes them (type, o, device): `o: bind` makes the
+    # volume a host folder (`device`), which the safety policy treats as a bind mount.
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from toolkit.errors import UsageError
@@ -125,6 +125,18 @@ def check_host_paths(stack: Stack, *, allow_host_paths: bool) -> None:
     Raises:
         UsageError: naming the service, the path and the flag that allows it.
     """
+    for key, volume in stack.volumes.items():
+        device = bound_device(volume.driver_opts)
+        if device is not None and exposes_engine_socket(device):
+            raise UsageError(
+                f"volume '{key}' binds {device}, which exposes the container engine's socket: "
+                "labkit refuses it; bind-mount it from a service with x-labkit.allow: [engine-socket]"
+            )
+        if device is not None and outside_folder(stack, device) and not allow_host_paths:
+            raise UsageError(
+                f"volume '{key}' binds {device}, a host path outside the exercise folder "
+                f"{stack.folder}, which labkit refuses: pass --allow-host-paths to run it"
+            )
     if allow_host_paths:
         return
     for name in sorted(stack.services):
@@ -135,6 +147,12 @@ def check_host_paths(stack: Stack, *, allow_host_paths: bool) -> None:
                     f"exercise folder {stack.folder}, which labkit refuses: pass --allow-host-paths "
                     "to run it, or mount a folder inside the exercise"
                 )
+
+
+def bound_device(driver_opts: Mapping[str, str]) -> str | None:
+    """The host folder a local volume binds (`o: bind`, `device: PATH`), or None."""
+    options = driver_opts.get("o", "").split(",")
+    return driver_opts.get("device", "") if "bind" in options else None
 
 
 def outside_folder(stack: Stack, source: str) -> bool:

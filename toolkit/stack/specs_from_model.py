@@ -65,7 +65,8 @@ def volume_spec(project: str, exercise: str, volume: Volume) -> VolumeSpec:
         **naming.resource_labels(project, exercise),
         naming.LABEL_VOLUME: volume.name,
     }
-    return VolumeSpec(name=volume.explicit_name or naming.volume_name(project, volume.name), labels=labels)
+    name = volume.explicit_name or naming.volume_name(project, volume.name)
+    return VolumeSpec(name=name, labels=labels, driver_opts=volume.driver_opts)
 
 
 def effective_healthcheck(

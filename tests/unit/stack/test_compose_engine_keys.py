@@ -208,3 +208,18 @@ def test_host_paths_outside_the_folder_are_refused_at_up_unless_allowed(
         preflight(stack)
     assert f"service 'a' bind-mounts {shown.format(root=root)}, a host path outside" in str(refused.value)
     preflight(stack, allow_host_paths=True)
+
+
+def test_volume_driver_opts_with_a_bound_device_read_from_the_folder(tmp_path: Path) -> None:
+    stack = _stack(
+        tmp_path,
+        "image: alpine\nvolumes: [data:/data, scratch:/s]",
+        "volumes:\n  data:\n    driver_opts: {type: none, o: bind, device: ./store}\n"
+        "  scratch:\n    driver_opts: {type: tmpfs, device: tmpfs, o: 'size=1m'}\n",
+    )
+    assert stack.volumes["data"].driver_opts == {
+        "type": "none",
+        "o": "bind",
+        "device": str(tmp_path / "store"),
+    }
+    assert stack.volumes["scratch"].driver_opts == {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}

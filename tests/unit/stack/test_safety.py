@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.stack.model import Exercise, Network, Service, ServiceNetwork, Stack, VolumeMount
+from toolkit.stack.model import Exercise, Network, Service, ServiceNetwork, Stack, Volume, VolumeMount
 from toolkit.stack.safety import (
     ALLOWABLE,
     HostAccess,
+    bound_device,
     check_host_paths,
     check_safety,
     exposes_engine_socket,
@@ -287,3 +289,18 @@ def test_paths_inside_the_folder_and_engine_sockets_are_not_host_paths() -> None
         check_host_paths(socket, allow_host_paths=True)
         with pytest.raises(UsageError, match="engine's socket"):
             check_safety(socket, allow_privileged=True)
+
+
+def test_a_volume_binding_a_host_folder_is_a_host_path() -> None:
+    def with_volume(device: str) -> Stack:
+        stack = stack_of(Service(name="web", image="x", volumes=(VolumeMount("volume", "/d", "data"),)))
+        options = {"type": "none", "o": "bind", "device": device}
+        return replace(stack, volumes={"data": Volume("data", driver_opts=options)})
+
+    assert bound_device({"type": "tmpfs", "device": "tmpfs"}) is None  # not a host folder
+    check_host_paths(with_volume("/labs/x/data"), allow_host_paths=False)
+    with pytest.raises(UsageError, match="volume 'data' binds /srv, a host path outside"):
+        check_host_paths(with_volume("/srv"), allow_host_paths=False)
+    check_host_paths(with_volume("/srv"), allow_host_paths=True)
+    with pytest.raises(UsageError, match="exposes the container engine's socket"):
+        check_host_paths(with_volume("/run/docker.sock"), allow_host_paths=True)

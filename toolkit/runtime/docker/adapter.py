@@ -254,7 +254,9 @@ class DockerRuntime:
     # ------------------------------------------------------------ volumes
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         with self._errors(f"creating volume {spec.name}", conflict=NameConflict):
-            raw = self._api.create_volume(spec.name, driver="local", labels=dict(spec.labels))
+            raw = self._api.create_volume(
+                spec.name, "local", dict(spec.driver_opts) or None, dict(spec.labels)
+            )
         return volume_info(raw)
 
     def remove_volume(self, name: str, force: bool = False) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
@@ -45,7 +47,10 @@ def read_volumes(at: At) -> dict[str, Volume]:
     found: dict[str, Volume] = {}
     for name, fields in _declared(at, "volume", VOLUME, "local"):
         labels = string_map(fields["labels"]) if "labels" in fields else {}
-        found[name] = Volume(name=name, labels=labels, explicit_name=_explicit_name(fields))
+        options = _driver_opts(fields["driver_opts"]) if "driver_opts" in fields else {}
+        found[name] = Volume(
+            name=name, labels=labels, explicit_name=_explicit_name(fields), driver_opts=options
+        )
     return found
 
 
@@ -61,6 +66,15 @@ def _declared(at: At, kind: str, spec: Keys, driver: str) -> Iterator[tuple[str,
         if asked != driver:
             fields["driver"].fail(f"{kind} driver {asked!r}: {UNSUPPORTED} it; use {driver}")
         yield name, fields
+
+
+def _driver_opts(at: At) -> dict[str, str]:
+    """The local driver's options; a bound `device` is read from the file's folder, as Compose
+    reads it (an empty one is the folder itself)."""
+    options = string_map(at)
+    if "bind" in options.get("o", "").split(",") and not options.get("device", "").startswith("/"):
+        options["device"] = str(Path(os.path.normpath(at.ctx.folder / options.get("device", ""))))
+    return options
 
 
 def _explicit_name(fields: dict[str, At]) -> str | None:

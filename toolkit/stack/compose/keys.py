@@ -85,7 +85,7 @@ NETWORK = keys(
 IPAM = keys("ipam", "config driver", "options")
 IPAM_CONFIG = keys("an ipam config", "subnet gateway", "ip_range aux_addresses")
 
-VOLUME = keys("a volume", "driver labels external name", "driver_opts")
+VOLUME = keys("a volume", "driver labels external name driver_opts")
 
 EXERCISE = keys("x-labkit", "title description allow parameters probe_image checks solution")
 PARAMETER = keys("a parameter", "generator network hosts within prefix range choices")
