@@ -98,11 +98,15 @@ def test_a_runtime_or_log_driver_the_engine_lacks_is_refused_before_anything_is_
 ) -> None:
     project = this_run.unique("lkt-fit")
     projects.append(project)
-    for key in ("runtime: no-such-runtime", "logging: {driver: no-such-driver}"):
+    for key, said in (
+        ("runtime: no-such-runtime", f"runtime 'no-such-runtime' is not one {runtime.name}"),
+        ("logging: {driver: no-such-driver}", f"log driver 'no-such-driver' is not one {runtime.name}"),
+        ("platform: wasi/wasm", f"platform 'wasi/wasm' is not the platform of {runtime.name}"),
+    ):
         path = _write(tmp_path, f"services:\n  box:\n    image: {busybox_image}\n    {key}\n")
         with pytest.raises(UsageError) as refused:
             up(runtime, load_stack(path, environ={}), project=project)
-        assert f"is not one {runtime.name}" in str(refused.value)
+        assert said in str(refused.value)
         assert leftovers(runtime, project) == []
 
 

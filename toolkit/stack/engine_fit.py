@@ -1,9 +1,10 @@
 """Refuse, before `up` creates anything, what the engine at hand cannot run as written.
 
 A Compose file may name an OCI runtime (`runtime`) or a log driver (`logging.driver`, with
-options) that one engine has and the other lacks. Each adapter says what its engine has
-(`EngineInfo.runtimes`, `EngineInfo.log_drivers`); this module compares, so that the refusal
-names the service, the key, the engine and what it has instead.
+options) that one engine has and the other lacks, or a platform (`platform`, `build.platforms`)
+other than the engine's own, which labkit neither emulates nor builds for. Each adapter says
+what its engine has (`EngineInfo.runtimes`, `log_drivers`, `os` and `arch`); this module
+compares, so that the refusal names the service, the key, the engine and what it has instead.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ def check_engine_fit(engine: EngineInfo, stack: Stack, services: Iterable[str]) 
 def fit_problem(engine: EngineInfo, service: Service) -> str:
     """What `engine` lacks for `service`, in one sentence with what to do ("" if nothing)."""
     where = f"{engine.name} {engine.version}".strip()
+    own = f"{engine.os}/{engine.arch}".lower()
+    wanted = [("platform", service.platform)] if service.platform else []
+    wanted += [("build.platforms", p) for p in (service.build.platforms if service.build else ())]
+    for key, platform in wanted:
+        if "/".join(platform.lower().split("/")[:2]) != own:
+            return (
+                f"{key} {platform!r} is not the platform of {where} ({own}): labkit runs and builds "
+                f"for the engine's own platform only; remove it or write {own}"
+            )
     if service.runtime is not None and service.runtime not in engine.runtimes:
         has = ", ".join(engine.runtimes) or "none listed"
         return (

@@ -27,7 +27,7 @@ class BuildConfig:
     target: str | None = None
     dockerfile_inline: str | None = None  # the Containerfile's text, written in the Compose file
     labels: Mapping[str, str] = field(default_factory=dict)  # the image's labels
-    platforms: tuple[str, ...] = ()  # only the host's own is accepted
+    platforms: tuple[str, ...] = ()  # `up` accepts only the engine's own (engine_fit.py)
     notes: tuple[str, ...] = ()  # keys read and unused (ssh, entitlements, privileged)
 
 
@@ -103,7 +103,7 @@ class Service(ContainerSettings):
     container_name: str | None = None  # None: `<project>-<service>`
     secrets: tuple[FileMount, ...] = ()  # mounted read-only (compose/file_objects.py)
     configs: tuple[FileMount, ...] = ()
-    platform: str | None = None  # only the host's own is accepted
+    platform: str | None = None  # `up` accepts only the engine's own (engine_fit.py)
     notes: tuple[str, ...] = ()  # keys read and ignored, for `labkit validate` to say so
 
 

@@ -11,7 +11,6 @@ import pytest
 from toolkit.errors import ConfigError, UsageError
 from toolkit.runtime.security import SecurityOptions, read_options
 from toolkit.runtime.specs import LoggingSpec
-from toolkit.stack.compose.container_keys import host_platform_name
 from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Service, Stack, VolumeMount
 from toolkit.stack.orchestrator import preflight
@@ -117,12 +116,12 @@ def test_build_dockerfile_inline_labels_and_host_platform(tmp_path: Path) -> Non
     service = _service(
         tmp_path,
         "build:\n  context: empty\n  dockerfile_inline: |\n    FROM alpine\n    RUN true\n"
-        f"  labels: [team=lab]\n  platforms: [{host_platform_name()}]",
+        "  labels: [team=lab]\n  platforms: [linux/amd64, linux/arm64/v8]",
     )
     assert service.build is not None
     assert service.build.dockerfile_inline == "FROM alpine\nRUN true\n"
     assert (service.build.dockerfile, dict(service.build.labels)) == (None, {"team": "lab"})
-    assert service.build.platforms == (host_platform_name(),)
+    assert service.build.platforms == ("linux/amd64", "linux/arm64/v8")  # `up` checks them
 
 
 def test_build_refusals(tmp_path: Path) -> None:
@@ -131,9 +130,10 @@ def test_build_refusals(tmp_path: Path) -> None:
         tmp_path, "build:\n  context: .\n  dockerfile: Dockerfile\n  dockerfile_inline: FROM alpine"
     )
     assert "either 'dockerfile' or 'dockerfile_inline'" in both.reason
-    other = "linux/s390x" if host_platform_name() != "linux/s390x" else "linux/amd64"
-    foreign = _error(tmp_path, f"build:\n  context: .\n  platforms: [{host_platform_name()}, {other}]")
-    assert f"platform '{other}': labkit does not support a platform other than this host's" in foreign.reason
+    foreign = _error(tmp_path, "build:\n  context: .\n  platforms: [linux/amd64, amd64]")
+    assert "invalid platform 'amd64': expected os/arch or os/arch/variant" in foreign.reason
+    missing = _error(tmp_path, "platform: linux/riscv64\nbuild:\n  context: .\n  platforms: [linux/amd64]")
+    assert "build.platforms must include the service's platform 'linux/riscv64'" in missing.reason
     assert foreign.key_path == "services.a.build.platforms[1]"
 
 

@@ -95,6 +95,8 @@ class FakeRuntime:
             "0",
             False,
             "",
+            os="linux",
+            arch="amd64",
             runtimes=("runc",),
             log_drivers={"json-file": None, "none": None},
         )

@@ -1,5 +1,5 @@
 """A service's `build`: a context folder (string form) or context, dockerfile (or
-dockerfile_inline), args, target, labels, and platforms when they are the host's own.
+dockerfile_inline), args, target, labels, and platforms (`up` builds for the engine's own only).
 
 `ssh`, `entitlements` and `privileged` grant a build what only BuildKit's own Containerfile
 syntax asks for (`RUN --mount=type=ssh`, `RUN --security=insecure`, `RUN --network=host`); the
@@ -76,7 +76,7 @@ def read_build(at: At) -> BuildConfig:
     target = nonempty_string(fields["target"]) if "target" in fields else None
     if "platforms" in fields:
         for item in items(fields["platforms"]):
-            read_platform(item)  # the image is built for this host only
+            read_platform(item)  # `up` builds for the engine's own platform only
     return BuildConfig(
         notes=_grants(fields),
         context=context,

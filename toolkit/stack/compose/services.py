@@ -72,6 +72,11 @@ def read_service(name: str, at: At) -> Service:
     if network_mode is None and "networks" not in fields:
         at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
         networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
+    platform = optional(fields, "platform", read_platform, None)
+    if platform is not None and build is not None and build.platforms and platform not in build.platforms:
+        fields["build"].fail(
+            f"build.platforms must include the service's platform {platform!r}, as in Compose"
+        )
     depends_on = optional(fields, "depends_on", _dependencies, ())
     if network_mode is not None and network_mode.startswith("service:"):
         depends_on = _implied(depends_on, network_mode.removeprefix("service:"))
@@ -128,7 +133,7 @@ def read_service(name: str, at: At) -> Service:
         group_add=optional(fields, "group_add", read_group_add, ()),
         shm_size=optional(fields, "shm_size", read_shm_size, None),
         mac_address=optional(fields, "mac_address", read_mac_address, None),
-        platform=optional(fields, "platform", read_platform, None),
+        platform=platform,
         logging=optional(fields, "logging", read_logging, None),
         security_opt=optional(fields, "security_opt", read_security_opt, ()),
         runtime=optional(fields, "runtime", read_runtime, None),
