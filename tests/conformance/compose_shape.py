@@ -45,6 +45,7 @@ def from_stack(stack: Stack) -> Shape:
                 "internal": network.internal,
                 "labels": dict(network.labels),
                 "name": network.explicit_name,
+                "external": network.external,
             }
             for name, network in stack.networks.items()
             if name in used
@@ -204,6 +205,7 @@ def from_compose(config: Shape) -> Shape:
             "internal": bool(raw.get("internal", False)),
             "labels": raw.get("labels") or {},
             "name": _explicit(raw.get("name"), config["name"], name),
+            "external": bool(raw.get("external", False)),
         }
     return {
         "name": config["name"],

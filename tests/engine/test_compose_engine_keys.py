@@ -12,6 +12,7 @@ import pytest
 from tests import this_run
 from toolkit.errors import StackError, ToolkitError, UsageError
 from toolkit.runtime.protocol import Runtime
+from toolkit.runtime.specs import NetworkSpec
 from toolkit.stack.compose import load_stack
 from toolkit.stack.operations import down
 from toolkit.stack.orchestrator import up
@@ -303,3 +304,41 @@ def test_volume_driver_opts_of_the_local_driver(
     assert runtime.exec(status.container, ["cat", "/store/kept"]).stdout == "on the host"
     mounts = runtime.exec(status.container, ["grep", " /scratch ", "/proc/mounts"]).stdout
     assert mounts.split()[2] == "tmpfs" and "size=1024k" in mounts, mounts
+
+
+EXTERNAL = """\
+services:
+  app:
+    image: {image}
+    init: true
+    command: [sleep, "3600"]
+    networks: [shared]
+networks:
+  shared:
+    external: true
+    name: {network}
+"""
+
+
+def test_an_external_network_is_joined_never_made_or_removed(
+    runtime: Runtime, busybox_image: str, projects: list[str], tmp_path: Path, test_labels: dict[str, str]
+) -> None:
+    network = this_run.unique("lkt-ext")
+    path = _write(tmp_path, EXTERNAL.format(image=busybox_image, network=network))
+    project = this_run.unique("lkt-extp")
+    projects.append(project)
+    stack = load_stack(path, environ={})
+    with pytest.raises(StackError, match=f"network shared is external: {runtime.name} has no network named"):
+        up(runtime, stack, project=project)
+    assert leftovers(runtime, project) == []
+
+    runtime.create_network(NetworkSpec(network, labels=test_labels))  # made by hand, outside labkit
+    try:
+        [status] = up(runtime, stack, project=project).services
+        assert list(runtime.inspect_container(status.container).ips) == [network]
+        gone = down(runtime, project, volumes=True)
+        assert network not in gone.networks
+        assert runtime.inspect_network(network).name == network  # still there
+    finally:
+        down(runtime, project)
+        runtime.remove_network(network)

@@ -3,7 +3,9 @@
 Compose lets a network or volume keep the name written in the file instead of
 `<project>-<key>`. The engine holds one of each per name, and labkit's `down -v` removes what
 carries its project's label, so a name another project (or something not labkit's) holds is
-refused before `up` creates anything: it names the key, the name and who holds it.
+refused before `up` creates anything: it names the key, the name and who holds it. An external
+network (`external: true`) is the opposite: shared on purpose, never created here, so it must
+exist already.
 """
 
 from __future__ import annotations
@@ -24,14 +26,21 @@ def check_fixed_names(runtime: Runtime, project: str, stack: Stack, networks: It
         StackError: naming the key, the name and who holds it.
     """
     for key in networks:
-        name = stack.networks[key].explicit_name
-        if name is None:
+        declared = stack.networks.get(key)
+        name = declared.explicit_name if declared is not None else None
+        if declared is None or name is None:
             continue
         try:
             holder = runtime.inspect_network(name).labels.get(naming.LABEL_PROJECT)
         except NetworkNotFound:
+            if declared.external:
+                raise StackError(
+                    f"network {key} is external: {runtime.name} has no network named {name}; create "
+                    f"it first (e.g. `{runtime.name} network create {name}`) or declare it in the file"
+                ) from None
             continue
-        _refuse_unless_ours("network", key, name, holder, project)
+        if not declared.external:  # an external network is shared on purpose
+            _refuse_unless_ours("network", key, name, holder, project)
     named = {stack.volumes[key].explicit_name: key for key in volumes if stack.volumes[key].explicit_name}
     if named:
         for volume in runtime.list_volumes({}):

@@ -118,6 +118,9 @@ class Network:
     # `name:`: the engine's name for it, as written (None: `<project>-<key>`). One network per
     # host: another project that names it too is refused at `up` (stack/fixed_names.py).
     explicit_name: str | None = None
+    # `external: true`: a network made outside the file (its name: explicit_name), which `up`
+    # joins but never creates, changes or removes; it must exist.
+    external: bool = False
 
 
 @dataclass(frozen=True)

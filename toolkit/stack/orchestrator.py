@@ -187,7 +187,7 @@ def up_checked(
             remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
             restart_dependents(runtime, stack, plan, work)
             try:
-                converge_networks(runtime, placed.specs, seen.ours, created, emit)
+                converge_networks(runtime, target.created_here(placed.specs), seen.ours, created, emit)
                 break
             except EngineError as exc:
                 remove_networks(runtime, created)
@@ -285,8 +285,13 @@ class _Target:
             n.name: network_spec(self.project, self.exercise, networks.get(n.name, n))
             for n in self.plan.networks
         }
-        check_names(self.project, (spec.name for spec in specs.values()), seen.networks)
+        check_names(self.project, (spec.name for spec in self.created_here(specs).values()), seen.networks)
         return _Placed(placement, specs)
+
+    def created_here(self, specs: Mapping[str, NetworkSpec]) -> dict[str, NetworkSpec]:
+        """The specs of the networks this project creates: all but the external ones."""
+        external = {key for key, network in self.stack.networks.items() if network.external}
+        return {key: spec for key, spec in specs.items() if key not in external}
 
     def after_refusal(self, exc: EngineError, seen: ProjectState, placed: _Placed, attempt: int) -> _Placed:
         """The engine refused to create a network: return the next placement to try, or raise.

@@ -12,7 +12,7 @@ from toolkit.errors import ConfigError, UsageError
 from toolkit.runtime.security import SecurityOptions, read_options
 from toolkit.runtime.specs import LoggingSpec
 from toolkit.stack.compose.loader import load_stack
-from toolkit.stack.model import Service, Stack, VolumeMount
+from toolkit.stack.model import Network, Service, Stack, VolumeMount
 from toolkit.stack.orchestrator import preflight
 
 ENVIRON = {"HOME": "/home/student"}
@@ -223,3 +223,17 @@ def test_volume_driver_opts_with_a_bound_device_read_from_the_folder(tmp_path: P
         "device": str(tmp_path / "store"),
     }
     assert stack.volumes["scratch"].driver_opts == {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
+
+
+def test_external_networks_are_joined_by_name(tmp_path: Path) -> None:
+    stack = _stack(
+        tmp_path,
+        "image: alpine\nnetworks: [shared, plain]",
+        "networks:\n  shared:\n    external: true\n    name: lab-shared\n  plain:\n    external: true\n",
+    )
+    assert stack.networks["shared"] == Network("shared", external=True, explicit_name="lab-shared")
+    assert stack.networks["plain"].explicit_name == "plain"  # no name: the key itself
+    mixed = _error(tmp_path, "image: alpine", "networks:\n  n:\n    external: true\n    internal: true\n")
+    assert "an external network takes only 'name' beside 'external', found 'internal'" in mixed.reason
+    old = _error(tmp_path, "image: alpine", "networks:\n  n:\n    external: {name: x}\n")
+    assert "labkit does not support this old form" in old.reason

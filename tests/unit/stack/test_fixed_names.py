@@ -40,3 +40,18 @@ def test_a_name_held_by_another_project_or_not_labkits_is_refused() -> None:
     runtime.create_volume(VolumeSpec("shared-data"))
     with pytest.raises(StackError, match=r"volume data is named shared-data, .* \(not labkit's\)"):
         check_fixed_names(runtime, "alice", STACK, [], ["data"])
+
+
+def test_an_external_network_must_exist_and_may_be_anyones() -> None:
+    stack = Stack(
+        "lab",
+        Path("/lab/compose.yaml"),
+        {},
+        {"ext": Network("ext", external=True, explicit_name="made-by-hand")},
+        {},
+    )
+    runtime = FakeRuntime()
+    with pytest.raises(StackError, match="network ext is external: docker has no network named made-by-hand"):
+        check_fixed_names(runtime, "alice", stack, ["ext"], [])
+    runtime.create_network(NetworkSpec("made-by-hand"))  # not labkit's: fine, it is shared on purpose
+    check_fixed_names(runtime, "alice", stack, ["ext"], [])
