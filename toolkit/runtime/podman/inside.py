@@ -31,6 +31,7 @@ has started since.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 from collections.abc import Callable, Sequence
@@ -110,12 +111,19 @@ class DockerView:
 
         `is_internal` says whether a network (by name) is internal.
         """
+        if not self.enabled:
+            return
+        stamp = _stamp(document)
+        if stamp is not None and not stamp.exists():
+            # Wanted, not yet applied: the container may have exited already (its next start,
+            # by a restart policy, then gets the view from `keep`).
+            with contextlib.suppress(OSError):
+                stamp.write_text("")
         pid = int((document.get("State") or {}).get("Pid") or 0)
-        if not self.enabled or not pid:
+        if not pid:
             return
         try:
             self._apply(pid, document, is_internal)
-            stamp = _stamp(document)
             if stamp is not None:
                 stamp.write_text(_started(document))
         except (EngineError, OSError) as exc:
