@@ -127,7 +127,9 @@ class DockerView:
             if stamp is not None:
                 stamp.write_text(_started(document))
         except (EngineError, OSError) as exc:
-            if Path(f"/proc/{pid}").exists():  # not a container that has just exited
+            # Not a container that has just exited (an exiting process keeps /proc/PID a moment
+            # as a zombie, but no namespaces any more).
+            if Path(f"/proc/{pid}/ns/net").exists():
                 raise EngineError(f"container {document.get('Name', '')}: {exc}") from exc
 
     def keep(self, document: JSON, is_internal: Callable[[str], bool]) -> None:
