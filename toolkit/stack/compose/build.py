@@ -78,7 +78,6 @@ def read_build(at: At) -> BuildConfig:
         for item in items(fields["platforms"]):
             read_platform(item)  # `up` builds for the engine's own platform only
     return BuildConfig(
-        notes=_grants(fields),
         context=context,
         dockerfile=dockerfile,
         args=args,
@@ -86,6 +85,7 @@ def read_build(at: At) -> BuildConfig:
         dockerfile_inline=inline,
         labels=string_map(fields["labels"]) if "labels" in fields else {},
         platforms=string_list(fields["platforms"]) if "platforms" in fields else (),
+        notes=_grants(fields),
     )
 
 
