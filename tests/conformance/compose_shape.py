@@ -40,12 +40,20 @@ def from_stack(stack: Stack) -> Shape:
                 "gateway": network.gateway,
                 "internal": network.internal,
                 "labels": dict(network.labels),
+                "name": network.explicit_name,
+                "external": network.external,
             }
             for name, network in stack.networks.items()
             if name in used
         },
         "volumes": {
-            name: {"labels": dict(volume.labels)} for name, volume in stack.volumes.items() if name in mounted
+            name: {
+                "labels": dict(volume.labels),
+                "name": volume.explicit_name,
+                "driver_opts": dict(volume.driver_opts),
+            }
+            for name, volume in stack.volumes.items()
+            if name in mounted
         },
         **{
             kind: {
@@ -84,6 +92,9 @@ def _service(service: Service) -> Shape:
             "dockerfile": build.dockerfile or "Dockerfile",
             "args": dict(build.args),
             "target": build.target,
+            "dockerfile_inline": build.dockerfile_inline,
+            "labels": dict(build.labels),
+            "platforms": list(build.platforms),
         },
         "command": None if service.command is None else list(service.command),
         "entrypoint": None if service.entrypoint is None else list(service.entrypoint),
@@ -130,12 +141,18 @@ def _service(service: Service) -> Shape:
         "labels": dict(service.labels),
         "healthcheck": healthcheck,
         "depends_on": {
-            dependency.service: {"condition": dependency.condition, "required": dependency.required}
+            dependency.service: {
+                "condition": dependency.condition,
+                "required": dependency.required,
+                "restart": dependency.restart,
+            }
             for dependency in service.depends_on
         },
         "links": sorted(f"{link.service}:{link.alias}" for link in service.links),
         "profiles": sorted(service.profiles),
-        "restart": service.restart,
+        "restart": service.restart
+        if service.restart_retries is None
+        else f"{service.restart}:{service.restart_retries}",
         "stop_grace_period": service.stop_grace_period,
         "pull_policy": service.pull_policy,
         "ulimits": {limit.name: [limit.soft, limit.hard] for limit in service.ulimits},
@@ -158,6 +175,11 @@ def _service(service: Service) -> Shape:
         "pid": service.pid,
         "ipc": service.ipc,
         "devices": list(service.devices),
+        "logging": None
+        if service.logging is None
+        else {"driver": service.logging.driver, "options": dict(service.logging.options)},
+        "security_opt": list(service.security_opt),
+        "runtime": service.runtime,
     }
 
 
@@ -180,13 +202,19 @@ def from_compose(config: Shape) -> Shape:
             "gateway": ipam[0].get("gateway"),
             "internal": bool(raw.get("internal", False)),
             "labels": raw.get("labels") or {},
+            "name": _explicit(raw.get("name"), config["name"], name),
+            "external": bool(raw.get("external", False)),
         }
     return {
         "name": config["name"],
         "services": services,
         "networks": networks,
         "volumes": {
-            name: {"labels": (raw or {}).get("labels") or {}}
+            name: {
+                "labels": (raw or {}).get("labels") or {},
+                "name": _explicit((raw or {}).get("name"), config["name"], name),
+                "driver_opts": {k: str(v) for k, v in ((raw or {}).get("driver_opts") or {}).items()},
+            }
             for name, raw in (config.get("volumes") or {}).items()
         },
         **{
@@ -212,6 +240,9 @@ def _compose_service(raw: Shape) -> Shape:
             "dockerfile": build.get("dockerfile") or "Dockerfile",
             "args": {k: v for k, v in (build.get("args") or {}).items() if v is not None},
             "target": build.get("target"),
+            "dockerfile_inline": build.get("dockerfile_inline"),
+            "labels": build.get("labels") or {},
+            "platforms": build.get("platforms") or [],
         },
         "command": raw.get("command"),
         "entrypoint": raw.get("entrypoint"),
@@ -260,12 +291,16 @@ def _compose_service(raw: Shape) -> Shape:
         "labels": raw.get("labels") or {},
         "healthcheck": _compose_healthcheck(raw.get("healthcheck")),
         "depends_on": {
-            name: {"condition": dep["condition"], "required": dep.get("required", True)}
+            name: {
+                "condition": dep["condition"],
+                "required": dep.get("required", True),
+                "restart": bool(dep.get("restart", False)),
+            }
             for name, dep in (raw.get("depends_on") or {}).items()
         },
         "links": sorted(link if ":" in link else f"{link}:{link}" for link in raw.get("links") or []),
         "profiles": sorted(raw.get("profiles") or []),
-        "restart": raw.get("restart", "no"),
+        "restart": raw.get("restart") or _deploy_restart((raw.get("deploy") or {}).get("restart_policy")),
         "stop_grace_period": _seconds(raw.get("stop_grace_period")),
         "pull_policy": raw.get("pull_policy"),
         "ulimits": {
@@ -301,7 +336,30 @@ def _compose_service(raw: Shape) -> Shape:
             else d
             for d in raw.get("devices") or []
         ],
+        "logging": None
+        if raw.get("logging") is None
+        else {
+            "driver": raw["logging"].get("driver"),
+            "options": {k: str(v) for k, v in (raw["logging"].get("options") or {}).items() if v is not None},
+        },
+        "security_opt": raw.get("security_opt") or [],
+        "runtime": raw.get("runtime"),
     }
+
+
+def _explicit(written: str | None, project: str, key: str) -> str | None:
+    """A network's or volume's `name:`; Compose fills in `<project>_<key>` where none is given
+    (labkit's own is `<project>-<key>`, a name it derives rather than reads)."""
+    return None if written in (None, f"{project}_{key}") else written
+
+
+def _deploy_restart(policy: Shape | None) -> str:
+    """deploy.restart_policy as the container's restart policy, as Compose applies it."""
+    if policy is None:
+        return "no"
+    name = {"none": "no", "on-failure": "on-failure", "any": "always"}[policy.get("condition", "any")]
+    attempts = policy.get("max_attempts")
+    return name if attempts is None else f"{name}:{attempts}"
 
 
 def _compose_healthcheck(raw: Shape | None) -> Shape | None:

@@ -104,28 +104,37 @@ def refused(result: subprocess.CompletedProcess[str], words: tuple[str, ...]) ->
     return lines[0]
 
 
-# Kinds a labkit stack cannot express at all: refused at validation whatever the consents.
-UNSUPPORTED = ("engine-socket",)
-
-
 @pytest.mark.parametrize("kind", sorted(REQUESTS))
 def test_host_access_is_refused(
     runtime: Runtime, busybox_image: str, project: str, tmp_path: Path, kind: str
 ) -> None:
-    """Refused with neither consent, and with only one of them; kinds labkit cannot express are
-    refused even with both. Nothing reaches the engine."""
+    """Refused with neither consent, and with only one of them. Nothing reaches the engine."""
     _, words = REQUESTS[kind]
     engine = ("-p", project, "--engine", runtime.name)
     bare = exercise(tmp_path / "bare", busybox_image, kind, allowed=False)
     listed = exercise(tmp_path / "listed", busybox_image, kind, allowed=True)
     refused(labkit("up", str(bare), *engine), words)
-    if kind in UNSUPPORTED:
-        refused(labkit("up", str(listed), *engine, "--allow-privileged"), words)
-    else:
-        line = refused(labkit("up", str(bare), *engine, "--allow-privileged"), words)
-        assert "--allow-privileged alone is not enough" in line
-        line = refused(labkit("up", str(listed), *engine), words)
+    line = refused(labkit("up", str(bare), *engine, "--allow-privileged"), words)
+    assert "--allow-privileged alone is not enough" in line
+    line = refused(labkit("up", str(listed), *engine), words)
+    assert "pass --allow-privileged" in line
+    # --allow-host-paths opens host folders, never an engine's socket.
+    if kind == "engine-socket":
+        line = refused(labkit("up", str(listed), *engine, "--allow-host-paths"), words)
         assert "pass --allow-privileged" in line
+    assert leftovers(runtime, project) == []
+
+
+def test_the_engine_socket_is_mounted_with_both_consents(
+    runtime: Runtime, busybox_image: str, project: str, tmp_path: Path
+) -> None:
+    """The host's engine socket, outside the exercise, runs when allowed twice over."""
+    listed = exercise(tmp_path, busybox_image, "engine-socket", allowed=True)
+    result = labkit("up", str(listed), "-p", project, "--engine", runtime.name, "--allow-privileged")
+    assert result.returncode == 0, result.stderr
+    box = naming.container_name(project, "box")
+    assert runtime.exec(box, ["test", "-S", "/var/run/docker.sock"]).ok
+    assert labkit("down", "-p", project, "--engine", runtime.name).returncode == 0
     assert leftovers(runtime, project) == []
 
 

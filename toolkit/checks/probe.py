@@ -124,7 +124,12 @@ def _create(runtime: Runtime, stack: Stack, project: str, network: str) -> Conta
         image=probe_image(stack, network),
         name=probe_name(project, network),
         labels=labels,
-        networks=(NetworkAttachment(naming.network_name(project, network), probe_address(stack, network)),),
+        networks=(
+            NetworkAttachment(
+                stack.networks[network].explicit_name or naming.network_name(project, network),
+                probe_address(stack, network),
+            ),
+        ),
         command=("sleep", "infinity"),
         init=True,
         hostname="probe",

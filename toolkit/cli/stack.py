@@ -93,6 +93,10 @@ def up(
         bool,
         typer.Option("--allow-privileged", help="Run host access the exercise allows (x-labkit.allow)."),
     ] = False,
+    allow_host_paths: Annotated[
+        bool,
+        typer.Option("--allow-host-paths", help="Run bind mounts of host paths outside the exercise folder."),
+    ] = False,
     renumber: Annotated[
         bool,
         typer.Option(
@@ -119,7 +123,9 @@ def up(
     pool = _subnet_pool(renumber, subnet_pool)
     # Every check that needs no engine, once, before any engine is asked.
     project = project or (stack.name if student else None)
-    checked = orchestrator.preflight(stack, project=project, allow_privileged=allow_privileged)
+    checked = orchestrator.preflight(
+        stack, project=project, allow_privileged=allow_privileged, allow_host_paths=allow_host_paths
+    )
     choice = project_engine.choose_for_up(checked.project, engine)
     renumbering, runtime, elsewhere = _open_for_up(choice, pool)
     try:

@@ -29,6 +29,10 @@ class EngineInfo:
     socket: str
     os: str = ""
     arch: str = ""
+    # OCI runtimes a container may name, the engine's default first.
+    runtimes: tuple[str, ...] = ()
+    # Log drivers a container may name -> the options each takes (None: the engine checks them).
+    log_drivers: Mapping[str, tuple[str, ...] | None] = field(default_factory=dict)
 
 
 # ---------------------------------------------------------------- images
@@ -115,6 +119,7 @@ class NetworkInfo:
 class VolumeSpec:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
+    driver_opts: Mapping[str, str] = field(default_factory=dict)  # the local driver's (type, o, device)
 
 
 @dataclass(frozen=True)
@@ -160,6 +165,14 @@ class Ulimit:
     name: str
     soft: int
     hard: int
+
+
+@dataclass(frozen=True)
+class LoggingSpec:
+    """Compose's `logging`: a log driver (None: the engine's default) and its options."""
+
+    driver: str | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
 
 
 RestartPolicy = Literal["no", "always", "on-failure", "unless-stopped"]
@@ -209,6 +222,12 @@ class ContainerSettings:
     group_add: tuple[str, ...] = ()  # supplementary groups, by name or number
     shm_size: int | None = None  # bytes of /dev/shm; None: the engine's 64 MiB
     mac_address: str | None = None  # of the first interface (eth0), as Docker 20.10 sets it
+    logging: LoggingSpec | None = None  # None: the engine's default driver
+    # Docker's spellings ("no-new-privileges", "seccomp=unconfined", "apparmor=NAME",
+    # "label=disable"); runtime/security.py reads them for the engine that needs them apart.
+    security_opt: tuple[str, ...] = ()
+    runtime: str | None = None  # the OCI runtime; None: the engine's default
+    restart_retries: int | None = None  # with restart "on-failure": at most this many restarts
 
 
 def signal_number(name: str) -> int | None:

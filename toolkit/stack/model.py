@@ -25,6 +25,10 @@ class BuildConfig:
     dockerfile: str | None = None  # relative to context
     args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
+    dockerfile_inline: str | None = None  # the Containerfile's text, written in the Compose file
+    labels: Mapping[str, str] = field(default_factory=dict)  # the image's labels
+    platforms: tuple[str, ...] = ()  # `up` accepts only the engine's own (engine_fit.py)
+    notes: tuple[str, ...] = ()  # keys read and unused (ssh, entitlements, privileged)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Dependency:
     service: str
     condition: DependencyCondition = "service_started"
     required: bool = True
+    restart: bool = False  # restart this service when `up` changes the dependency (dependents.py)
 
 
 @dataclass(frozen=True)
@@ -108,7 +113,7 @@ class Service(ContainerSettings):
     container_name: str | None = None  # None: `<project>-<service>`
     secrets: tuple[FileMount, ...] = ()  # mounted read-only (compose/file_objects.py)
     configs: tuple[FileMount, ...] = ()
-    platform: str | None = None  # only the host's own is accepted
+    platform: str | None = None  # `up` accepts only the engine's own (engine_fit.py)
     notes: tuple[str, ...] = ()  # keys read and ignored, for `labkit validate` to say so
 
 
@@ -120,12 +125,22 @@ class Network:
     gateway: str | None = None
     internal: bool = False
     labels: Mapping[str, str] = field(default_factory=dict)
+    # `name:`: the engine's name for it, as written (None: `<project>-<key>`). One network per
+    # host: another project that names it too is refused at `up` (stack/fixed_names.py).
+    explicit_name: str | None = None
+    # `external: true`: a network made outside the file (its name: explicit_name), which `up`
+    # joins but never creates, changes or removes; it must exist.
+    external: bool = False
 
 
 @dataclass(frozen=True)
 class Volume:
     name: str  # the Compose key
     labels: Mapping[str, str] = field(default_factory=dict)
+    explicit_name: str | None = None  # `name:`, as for a network
+    # Options of the local driver, as `mount` takes them (type, o, device): `o: bind` makes the
+    # volume a host folder (`device`), which the safety policy treats as a bind mount.
+    driver_opts: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,15 @@ from toolkit.runtime.specs import ContainerInfo, ContainerState, NetworkSpec
 from toolkit.stack import naming
 from toolkit.stack.container_names import check_container_names, fixed_names
 from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
+from toolkit.stack.dependents import restart_dependents
+from toolkit.stack.engine_fit import check_engine_fit
 from toolkit.stack.engine_state import ProjectState, look
+from toolkit.stack.fixed_names import check_fixed_names
 from toolkit.stack.model import Stack
 from toolkit.stack.outcomes import Action, StackEvent, StackEventCallback, UpResult
 from toolkit.stack.placement import Placement, Renumbering, check_names, place
 from toolkit.stack.plan import Plan, make_plan
-from toolkit.stack.safety import check_safety
+from toolkit.stack.safety import check_host_paths, check_safety
 from toolkit.stack.scheduler import DEFAULT_WORKERS, Scheduler, ServiceFailed, ServiceWork
 from toolkit.stack.service_images import ServiceImage, prepare_images
 from toolkit.stack.specs_from_model import (
@@ -69,12 +72,20 @@ class Checked:
     allow_privileged: bool
 
 
-def preflight(stack: Stack, *, project: str | None = None, allow_privileged: bool = False) -> Checked:
+def preflight(
+    stack: Stack,
+    *,
+    project: str | None = None,
+    allow_privileged: bool = False,
+    allow_host_paths: bool = False,
+) -> Checked:
     """Everything `up` checks before it asks an engine: validate, the project name, then the
-    host-access policy. Raises ConfigError or UsageError."""
+    host-access policy (and bind mounts outside the exercise folder). Raises ConfigError or
+    UsageError."""
     plan = validate(stack)
     fixed_names(stack, plan.service_names)  # two services, one container_name
     check_safety(stack, allow_privileged=allow_privileged)
+    check_host_paths(stack, allow_host_paths=allow_host_paths)
     return Checked(stack, naming.resolve_project(stack, project), plan, allow_privileged)
 
 
@@ -87,6 +98,7 @@ def up(
     wait: bool = True,
     keep_on_failure: bool = False,
     allow_privileged: bool = False,
+    allow_host_paths: bool = False,
     on_event: StackEventCallback | None = None,
     workers: int = DEFAULT_WORKERS,
     renumbering: Renumbering | None = None,
@@ -98,7 +110,8 @@ def up(
 
     With wait=False, return once every service has started (dependencies are still honoured).
     Services asking for host access run only if the exercise allows it and allow_privileged
-    is true (safety.check_safety). A project keeps the subnets its networks have; networks to
+    is true (safety.check_safety); bind mounts outside the exercise folder only with
+    allow_host_paths (safety.check_host_paths). A project keeps the subnets its networks have; networks to
     create get the declared subnets or, with `renumbering`, free ones of the same sizes
     (placement.py); `elsewhere`: subnets in use beyond this engine, by what holds them
     (elsewhere.py), refused and avoided likewise. Raises ConfigError or UsageError before
@@ -109,7 +122,9 @@ def up(
     """
     return up_checked(
         runtime,
-        preflight(stack, project=project, allow_privileged=allow_privileged),
+        preflight(
+            stack, project=project, allow_privileged=allow_privileged, allow_host_paths=allow_host_paths
+        ),
         timeout=timeout,
         wait=wait,
         keep_on_failure=keep_on_failure,
@@ -140,6 +155,10 @@ def up_checked(
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
     check_container_names(runtime, project, stack, plan.service_names)
+    check_engine_fit(runtime.info(), stack, plan.service_names)
+    check_fixed_names(
+        runtime, project, stack, [n.name for n in plan.networks], [v.name for v in plan.volumes]
+    )
     target = _Target(
         runtime, stack, project, naming.exercise_name(stack), plan, renumbering, dict(elsewhere or {})
     )
@@ -156,8 +175,9 @@ def up_checked(
             replaced = [seen.containers[n].name for n, w in work.items() if w.action == "recreated"]
             removed += [c.name for c in obsolete]
             remove_containers(runtime, [*replaced, *(c.name for c in obsolete)], emit)
+            restart_dependents(runtime, stack, plan, work)
             try:
-                converge_networks(runtime, placed.specs, seen.ours, created, emit)
+                converge_networks(runtime, target.created_here(placed.specs), seen.ours, created, emit)
                 break
             except EngineError as exc:
                 remove_networks(runtime, created)
@@ -255,8 +275,13 @@ class _Target:
             n.name: network_spec(self.project, self.exercise, networks.get(n.name, n))
             for n in self.plan.networks
         }
-        check_names(self.project, (spec.name for spec in specs.values()), seen.networks)
+        check_names(self.project, (spec.name for spec in self.created_here(specs).values()), seen.networks)
         return _Placed(placement, specs)
+
+    def created_here(self, specs: Mapping[str, NetworkSpec]) -> dict[str, NetworkSpec]:
+        """The specs of the networks this project creates: all but the external ones."""
+        external = {key for key, network in self.stack.networks.items() if network.external}
+        return {key: spec for key, spec in specs.items() if key not in external}
 
     def after_refusal(self, exc: EngineError, seen: ProjectState, placed: _Placed, attempt: int) -> _Placed:
         """The engine refused to create a network: return the next placement to try, or raise.

@@ -6,6 +6,11 @@ whole kernel) can take over the machine that runs it. labkit runs such a service
 exercise lists the kind of access under `x-labkit.allow` AND the user passes
 `--allow-privileged`: the author vouches for the exercise, the user for the machine.
 
+A bind mount of a host path outside the exercise folder (`/etc/app`, `~/data`) is the user's
+data rather than the machine: it runs when the user alone passes `--allow-host-paths` (a
+project's own Compose file mounts such paths all the time). One that hands over an engine socket
+or the host's root stays under the rule above (`engine-socket`).
+
 The policy only reads the model: it never adds a capability or loosens anything. Exercises get
 the engine's default capabilities plus their own `cap_add`, minus their `cap_drop`.
 """
@@ -15,7 +20,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from toolkit.errors import UsageError
@@ -110,6 +115,54 @@ def check_safety(stack: Stack, *, allow_privileged: bool) -> None:
                 "(--allow-privileged alone is not enough)"
             )
         raise UsageError(f"{asks}, which labkit refuses: {how}")
+
+
+def check_host_paths(stack: Stack, *, allow_host_paths: bool) -> None:
+    """Refuse bind mounts of host paths outside the exercise folder unless `allow_host_paths`.
+
+    Mounts that expose an engine socket are left to check_safety (they need more than this).
+
+    Raises:
+        UsageError: naming the service, the path and the flag that allows it.
+    """
+    for key, volume in stack.volumes.items():
+        device = bound_device(volume.driver_opts)
+        if device is not None and exposes_engine_socket(device):
+            raise UsageError(
+                f"volume '{key}' binds {device}, which exposes the container engine's socket: "
+                "labkit refuses it; bind-mount it from a service with x-labkit.allow: [engine-socket]"
+            )
+        if device is not None and outside_folder(stack, device) and not allow_host_paths:
+            raise UsageError(
+                f"volume '{key}' binds {device}, a host path outside the exercise folder "
+                f"{stack.folder}, which labkit refuses: pass --allow-host-paths to run it"
+            )
+    if allow_host_paths:
+        return
+    for name in sorted(stack.services):
+        for mount in stack.services[name].volumes:
+            if mount.type == "bind" and outside_folder(stack, mount.source):
+                raise UsageError(
+                    f"service '{name}' bind-mounts {mount.source}, a host path outside the "
+                    f"exercise folder {stack.folder}, which labkit refuses: pass --allow-host-paths "
+                    "to run it, or mount a folder inside the exercise"
+                )
+
+
+def bound_device(driver_opts: Mapping[str, str]) -> str | None:
+    """The host folder a local volume binds (`o: bind`, `device: PATH`), or None."""
+    options = driver_opts.get("o", "").split(",")
+    return driver_opts.get("device", "") if "bind" in options else None
+
+
+def outside_folder(stack: Stack, source: str) -> bool:
+    """Whether the host path `source` is outside the stack's folder (symlinks followed), and
+    not one check_safety already refuses as an engine socket."""
+    if exposes_engine_socket(source):
+        return False
+    real = os.path.realpath(source)
+    folder = os.path.realpath(stack.folder)
+    return real != folder and not real.startswith(folder.rstrip("/") + "/")
 
 
 def find_host_access(stack: Stack) -> list[HostAccess]:

@@ -9,7 +9,9 @@ any other image must already be there, since labkit never pulls.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from toolkit.images.containerfile import COURSE_NAMESPACE
 from toolkit.runtime.protocol import Runtime
 from toolkit.runtime.specs import BuildSpec, ImageInfo
 from toolkit.stack import naming
-from toolkit.stack.model import Service, Stack
+from toolkit.stack.model import BuildConfig, Service, Stack
 from toolkit.stack.outcomes import StackEvent, StackEventCallback
 
 
@@ -111,24 +113,45 @@ def _build_service_image(
     if service.pull_policy != "build" and runtime.image_exists(tag):
         return  # as Compose: build when missing (`pull_policy: build` rebuilds every time)
     emit(StackEvent("image-build", tag, f"for service {service.name}"))
-    spec = BuildSpec(
-        context=build.context,
-        tags=(tag,),
-        containerfile=build.context / build.dockerfile if build.dockerfile else None,
-        build_args=build.args,
-        target=build.target,
-    )
     try:
-        runtime.build_image(spec, on_progress=lambda out: emit(StackEvent("image-build", tag, out.line)))
+        with _containerfile(build) as containerfile:
+            spec = BuildSpec(
+                context=build.context,
+                tags=(tag,),
+                containerfile=containerfile,
+                build_args=build.args,
+                labels=build.labels,
+                target=build.target,
+            )
+            runtime.build_image(spec, on_progress=lambda out: emit(StackEvent("image-build", tag, out.line)))
     except BuildFailed as exc:
         raise StackError(
             f"service {service.name}: its image {tag} did not build ({exc.message}); fix "
-            f"{build.context / (build.dockerfile or 'Containerfile')} and run up again",
+            f"{_written_at(build)} and run up again",
             service=service.name,
             probe_output=exc.step,
             log_tail=exc.log_tail,
         ) from exc
     emit(StackEvent("image-built", tag, f"for service {service.name}"))
+
+
+@contextmanager
+def _containerfile(build: BuildConfig) -> Iterator[Path | None]:
+    """The Containerfile to build with; `dockerfile_inline` text goes to a file outside the
+    context for the build's length (both adapters send such a file along with the context)."""
+    if build.dockerfile_inline is None:
+        yield build.context / build.dockerfile if build.dockerfile else None
+        return
+    with tempfile.TemporaryDirectory(prefix="labkit-inline-") as folder:
+        path = Path(folder) / "Containerfile"
+        path.write_text(build.dockerfile_inline, encoding="utf-8")
+        yield path
+
+
+def _written_at(build: BuildConfig) -> str:
+    if build.dockerfile_inline is not None:
+        return "the service's build.dockerfile_inline"
+    return str(build.context / (build.dockerfile or "Containerfile"))
 
 
 def course_images_dir(stack: Stack) -> Path | None:

@@ -51,7 +51,7 @@ def network_spec(project: str, exercise: str, network: Network) -> NetworkSpec:
         naming.LABEL_NETWORK: network.name,
     }
     return NetworkSpec(
-        name=naming.network_name(project, network.name),
+        name=network.explicit_name or naming.network_name(project, network.name),
         subnet=network.subnet,
         gateway=network.gateway,
         internal=network.internal,
@@ -65,7 +65,8 @@ def volume_spec(project: str, exercise: str, volume: Volume) -> VolumeSpec:
         **naming.resource_labels(project, exercise),
         naming.LABEL_VOLUME: volume.name,
     }
-    return VolumeSpec(name=naming.volume_name(project, volume.name), labels=labels)
+    name = volume.explicit_name or naming.volume_name(project, volume.name)
+    return VolumeSpec(name=name, labels=labels, driver_opts=volume.driver_opts)
 
 
 def effective_healthcheck(
@@ -143,7 +144,7 @@ def resolve_service(
         name=service.container_name or naming.container_name(project, service.name),
         labels=labels,
         networks=attachments,
-        mounts=_mounts(project, service) + _file_mounts(stack, service),
+        mounts=_mounts(stack, project, service) + _file_mounts(stack, service),
         ports=tuple(PortBinding(p.target, p.protocol, p.published, p.host_ip) for p in service.ports),
         stop_timeout=service.stop_grace_period,
         network_mode=cast(NetworkMode | None, _namespace(service.network_mode)),
@@ -170,12 +171,14 @@ def _file_mounts(stack: Stack, service: Service) -> tuple[Mount, ...]:
     )
 
 
-def _mounts(project: str, service: Service) -> tuple[Mount, ...]:
+def _mounts(stack: Stack, project: str, service: Service) -> tuple[Mount, ...]:
     mounts = []
     for volume in service.volumes:
         source = volume.source
         if volume.type == "volume" and source:
-            source = naming.volume_name(project, source)
+            declared = stack.volumes.get(source)
+            explicit = declared.explicit_name if declared is not None else None
+            source = explicit or naming.volume_name(project, source)
         mounts.append(Mount(volume.type, volume.target, source, volume.read_only))
     for entry in service.tmpfs:
         # Options after the colon (size, mode) are not expressible at the seam: the path counts.

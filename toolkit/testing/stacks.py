@@ -91,7 +91,9 @@ class LabStack:
     def ip(self, service: str, network: str) -> str:
         """The IPv4 address of `service` on `network` (its Compose key, or the engine's name)."""
         ips = self.container(service).ips
-        for name in (naming.network_name(self.project, network), network):
+        declared = self.stack.networks.get(network)
+        explicit = declared.explicit_name if declared is not None else None  # `name:` in the file
+        for name in (explicit or naming.network_name(self.project, network), network):
             if name in ips:
                 return ips[name]
         keys = sorted(name.removeprefix(f"{self.project}-") for name in ips)

@@ -36,7 +36,7 @@ def test_links_are_read_and_imply_dependencies_compose_adds(tmp_path: Path) -> N
     web = _load(tmp_path).services["web"]
     assert web.links == (Link("db", "database"), Link("cache", "cache"), Link("db", "db"))
     # The written dependency stays as written; the links add what it lacks.
-    assert web.depends_on == (Dependency("cache", "service_healthy"), Dependency("db"))
+    assert web.depends_on == (Dependency("cache", "service_healthy"), Dependency("db", restart=True))
 
 
 def test_the_linked_container_gets_the_alias_on_the_networks_they_share(tmp_path: Path) -> None:

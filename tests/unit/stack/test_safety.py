@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from toolkit.errors import UsageError
-from toolkit.stack.model import Exercise, Network, Service, ServiceNetwork, Stack, VolumeMount
+from toolkit.stack.model import Exercise, Network, Service, ServiceNetwork, Stack, Volume, VolumeMount
 from toolkit.stack.safety import (
     ALLOWABLE,
     HostAccess,
+    bound_device,
+    check_host_paths,
     check_safety,
     exposes_engine_socket,
     find_host_access,
+    outside_folder,
 )
 
 
@@ -256,3 +260,47 @@ def test_allowable_names_the_documented_kinds() -> None:
         "sys-admin",
     }
     assert len(set(ALLOWABLE)) == len(ALLOWABLE)
+
+
+# ---------------------------------------------------------------- host paths outside the folder
+
+
+def test_host_paths_outside_the_folder_need_the_users_flag() -> None:
+    stack = stack_of(Service(name="web", image="x", volumes=(bind("/etc/app"), bind("/labs/x/data"))))
+    with pytest.raises(UsageError) as refused:
+        check_host_paths(stack, allow_host_paths=False)
+    assert str(refused.value) == (
+        "service 'web' bind-mounts /etc/app, a host path outside the exercise folder /labs/x, "
+        "which labkit refuses: pass --allow-host-paths to run it, or mount a folder inside the exercise"
+    )
+    check_host_paths(stack, allow_host_paths=True)  # the user's flag alone is enough
+
+
+def test_paths_inside_the_folder_and_engine_sockets_are_not_host_paths() -> None:
+    inside = stack_of(Service(name="web", image="x", volumes=(bind("/labs/x"), bind("/labs/x/a/b"))))
+    check_host_paths(inside, allow_host_paths=False)
+    assert not outside_folder(inside, "/labs/x/data")
+    assert outside_folder(inside, "/labs/xy")  # a sibling whose name starts alike is outside
+    # The engine's socket and the host's root stay under check_safety's stricter rule, even
+    # with --allow-host-paths: the flag does not open them.
+    for source in ("/var/run/docker.sock", "/"):
+        socket = stack_of(Service(name="web", image="x", volumes=(bind(source),)))
+        assert not outside_folder(socket, source)
+        check_host_paths(socket, allow_host_paths=True)
+        with pytest.raises(UsageError, match="engine's socket"):
+            check_safety(socket, allow_privileged=True)
+
+
+def test_a_volume_binding_a_host_folder_is_a_host_path() -> None:
+    def with_volume(device: str) -> Stack:
+        stack = stack_of(Service(name="web", image="x", volumes=(VolumeMount("volume", "/d", "data"),)))
+        options = {"type": "none", "o": "bind", "device": device}
+        return replace(stack, volumes={"data": Volume("data", driver_opts=options)})
+
+    assert bound_device({"type": "tmpfs", "device": "tmpfs"}) is None  # not a host folder
+    check_host_paths(with_volume("/labs/x/data"), allow_host_paths=False)
+    with pytest.raises(UsageError, match="volume 'data' binds /srv, a host path outside"):
+        check_host_paths(with_volume("/srv"), allow_host_paths=False)
+    check_host_paths(with_volume("/srv"), allow_host_paths=True)
+    with pytest.raises(UsageError, match="exposes the container engine's socket"):
+        check_host_paths(with_volume("/run/docker.sock"), allow_host_paths=True)

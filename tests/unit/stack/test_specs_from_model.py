@@ -14,6 +14,7 @@ from toolkit.runtime.specs import (
     ContainerSpec,
     HealthcheckSpec,
     ImageInfo,
+    LoggingSpec,
     NetworkSpec,
     Ulimit,
     settings_of,
@@ -69,6 +70,10 @@ SETTINGS: dict[str, Any] = {
     "group_add": ("audio",),
     "shm_size": 1 << 27,
     "mac_address": "02:42:ac:11:00:09",
+    "logging": LoggingSpec("json-file", {"max-size": "1m"}),
+    "security_opt": ("no-new-privileges:true",),
+    "runtime": "runc",
+    "restart_retries": 2,
 }
 
 

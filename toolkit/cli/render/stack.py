@@ -311,8 +311,9 @@ def plan(stack: Stack, plan: Plan, *, project: str, as_json: bool) -> None:
     console.print(table)
     console.print("networks:")
     for network in plan.networks:
-        subnet = network.subnet or "engine's choice"
-        extra = f", gateway {network.gateway}" if network.gateway else ""
+        subnet = "external, joined as it is" if network.external else network.subnet or "engine's choice"
+        extra = f", named {network.explicit_name}" if network.explicit_name else ""
+        extra += f", gateway {network.gateway}" if network.gateway else ""
         extra += ", internal" if network.internal else ""
         console.print(f"  {network.name}: {subnet}{extra}", markup=False)
     if plan.volumes:

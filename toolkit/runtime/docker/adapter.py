@@ -41,6 +41,7 @@ from toolkit.runtime.docker.convert import (
     Doc,
     container_info,
     create_args,
+    engine_capabilities,
     healthcheck,
     host_config_args,
     image_info,
@@ -103,7 +104,8 @@ class DockerRuntime:
     def info(self) -> EngineInfo:
         with self._errors("reading Docker's version"):
             version = self._api.version()
-            security = self._api.info().get("SecurityOptions") or []
+            details = self._api.info()
+            security = details.get("SecurityOptions") or []
         return EngineInfo(
             name="docker",
             version=version.get("Version", ""),
@@ -112,6 +114,7 @@ class DockerRuntime:
             socket=self._socket,
             os=version.get("Os", ""),
             arch=version.get("Arch", ""),
+            **engine_capabilities(details),
         )
 
     def close(self) -> None:
@@ -251,7 +254,9 @@ class DockerRuntime:
     # ------------------------------------------------------------ volumes
     def create_volume(self, spec: VolumeSpec) -> VolumeInfo:
         with self._errors(f"creating volume {spec.name}", conflict=NameConflict):
-            raw = self._api.create_volume(spec.name, driver="local", labels=dict(spec.labels))
+            raw = self._api.create_volume(
+                spec.name, "local", dict(spec.driver_opts) or None, dict(spec.labels)
+            )
         return volume_info(raw)
 
     def remove_volume(self, name: str, force: bool = False) -> None:

@@ -84,6 +84,15 @@ def image_info(raw: Doc) -> ImageInfo:
     )
 
 
+def engine_capabilities(raw: Doc) -> Doc:
+    """EngineInfo's runtimes and log drivers from `GET /info`; the daemon checks log options."""
+    default = raw.get("DefaultRuntime") or "runc"
+    runtimes = [default, *sorted(name for name in raw.get("Runtimes") or {} if name != default)]
+    # "none" is built in and never listed among the log plugins.
+    drivers = ["none", *((raw.get("Plugins") or {}).get("Log") or [])]
+    return {"runtimes": tuple(runtimes), "log_drivers": dict.fromkeys(drivers, None)}
+
+
 def network_info(raw: Doc) -> NetworkInfo:
     """A network inspect (or list) document as NetworkInfo."""
     pools = (raw.get("IPAM") or {}).get("Config") or [{}]
@@ -141,7 +150,10 @@ def host_config_args(spec: ContainerSpec) -> Doc:
         bindings[f"{port.container_port}/{port.protocol}"].append(
             {"HostIp": port.host_ip, "HostPort": str(port.host_port or "")}
         )
-    restart = None if spec.restart == "no" else {"Name": spec.restart}
+    restart: Doc | None = None if spec.restart == "no" else {"Name": spec.restart}
+    if restart is not None and spec.restart_retries is not None:
+        restart["MaximumRetryCount"] = spec.restart_retries
+    logging = spec.logging
     return {
         "network_mode": spec.network_mode or (spec.networks[0].network if spec.networks else None),
         "pid_mode": spec.pid_mode,
@@ -169,6 +181,11 @@ def host_config_args(spec: ContainerSpec) -> Doc:
         "nano_cpus": int(spec.cpus * _NS) if spec.cpus else None,
         "pids_limit": spec.pids_limit,
         "restart_policy": restart,
+        "log_config": None
+        if logging is None
+        else {"Type": logging.driver or "", "Config": dict(logging.options)},  # "": the daemon's default
+        "security_opt": list(spec.security_opt) or None,
+        "runtime": spec.runtime,
     }
 
 

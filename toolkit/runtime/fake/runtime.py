@@ -89,7 +89,17 @@ class FakeRuntime:
         return self._name
 
     def info(self) -> EngineInfo:
-        return EngineInfo(self._flavour, "0-fake", "0", False, "")
+        return EngineInfo(
+            self._flavour,
+            "0-fake",
+            "0",
+            False,
+            "",
+            os="linux",
+            arch="amd64",
+            runtimes=("runc",),
+            log_drivers={"json-file": None, "none": None},
+        )
 
     def close(self) -> None:
         pass

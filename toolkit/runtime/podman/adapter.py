@@ -39,6 +39,7 @@ from toolkit.runtime.podman.images import PodmanImages
 from toolkit.runtime.podman.inside import DockerView
 from toolkit.runtime.podman.masquerade import MasqueradeExemption
 from toolkit.runtime.podman.network import PodmanNetworks, label_filters
+from toolkit.runtime.podman.options import LOG_DRIVERS
 from toolkit.runtime.podman.volumes import PodmanVolumes
 from toolkit.runtime.protocol import ProgressCallback
 from toolkit.runtime.specs import (
@@ -104,6 +105,8 @@ class PodmanRuntime:
             socket=self._socket,
             os=str(host.get("os", "")),
             arch=str(host.get("arch", "")),
+            runtimes=(str((host.get("ociRuntime") or {}).get("name", "")),),
+            log_drivers=LOG_DRIVERS,
         )
 
     def close(self) -> None:
@@ -224,15 +227,15 @@ class PodmanRuntime:
             response = self._api.post(f"/containers/{container}/start")
             if response.status_code != _HTTP_NOT_MODIFIED:  # already running: fine, as on Docker
                 check(response)
-        self._show_docker_view(container)
+        if self._view().enabled:
+            self._view().apply(self._inspect(container), self._networks.is_internal)
 
-    def _show_docker_view(self, container: str) -> None:
+    def _view(self) -> DockerView:
         """Routes, /etc/hosts and /etc/resolv.conf as Docker writes them (inside.py)."""
         if self._docker_view is None:
             rootless = bool((self._host_info().get("security") or {}).get("rootless", False))
             self._docker_view = DockerView(rootless=rootless)
-        if self._docker_view.enabled:
-            self._docker_view.apply(self._inspect(container), self._networks.is_internal)
+        return self._docker_view
 
     def stop_container(self, container: str, timeout: float = 10.0) -> None:
         seconds = max(0, round(timeout))
@@ -268,6 +271,7 @@ class PodmanRuntime:
 
     def inspect_container(self, container: str, *, probe: bool = True) -> ContainerInfo:
         document = self._inspect(container)
+        self._view().keep(document, self._networks.is_internal)  # restarted by Podman itself?
         if probe and containers.needs_probe(document):
             # Without systemd Podman never probes: run one now and report its outcome.
             try:
@@ -332,6 +336,8 @@ class PodmanRuntime:
         timeout: float | None = None,
     ) -> ExecResult:
         user = self.exec_user(container, user)
+        if self._view().enabled:
+            self._view().keep(self._inspect(container), self._networks.is_internal)
         return run_exec(self._api, container, argv, user=user, env=env, workdir=workdir, timeout=timeout)
 
     def exec_user(self, container: str, user: str | None) -> str | None:

@@ -16,6 +16,7 @@ from typing import Literal
 from toolkit.runtime.podman import refs as podman_refs
 from toolkit.runtime.podman.errors import JSON
 from toolkit.runtime.podman.images import healthcheck_spec
+from toolkit.runtime.podman.options import options_document
 from toolkit.runtime.specs import (
     ContainerInfo,
     ContainerSpec,
@@ -154,6 +155,7 @@ def create_document(spec: ContainerSpec, image: str, default_rlimits: Mapping[st
         "shm_size": spec.shm_size,
     }
     document.update({key: value for key, value in optional.items() if value is not None})
+    document.update(options_document(spec))
     if spec.networks:
         # Static addresses only work here: Network.connect ignores ipv4_address on podman 4.3.
         document["Networks"] = {

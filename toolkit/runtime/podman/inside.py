@@ -21,12 +21,20 @@ right after each start:
 
 This needs a rootful Podman on this host (labkit edits the container's files and enters its
 network namespace as root); elsewhere the container keeps Podman's view.
+
+Podman writes its own view again whenever it starts the container, also when it restarts one by
+itself (a restart policy), with no labkit call in between. So each view applied leaves a stamp
+beside the container's hosts file: the start it was applied to. `keep` (called wherever the
+adapter inspects a container, and before each exec) applies the view again when the container
+has started since.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +51,7 @@ DOCKER_HOSTS_HEAD = (
     "ff02::2\tip6-allrouters\n"
 )
 PODMAN_SEARCH_DOMAIN = "dns.podman"
+STAMP = "labkit-docker-view"  # in the container's own folder, beside its hosts file
 _TIMEOUT = 30.0
 
 
@@ -97,20 +106,55 @@ class DockerView:
 
     def __init__(self, *, rootless: bool) -> None:
         self.enabled = not rootless and os.geteuid() == 0 and Path("/usr/bin/nsenter").exists()
+        # One view at a time per container: a start's and an inspection's `keep` may overlap
+        # (the scheduler waits on a container while it starts), and two route rewrites at once
+        # would delete each other's routes.
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
 
     def apply(self, document: JSON, is_internal: Callable[[str], bool]) -> None:
         """Routes, /etc/hosts and /etc/resolv.conf of the running container `document` describes.
 
         `is_internal` says whether a network (by name) is internal.
         """
-        pid = int((document.get("State") or {}).get("Pid") or 0)
-        if not self.enabled or not pid:
+        if self.enabled:
+            with self._lock(document):
+                self._apply_stamped(document, is_internal)
+
+    def keep(self, document: JSON, is_internal: Callable[[str], bool]) -> None:
+        """Apply the view again if the running container started after it was last applied.
+
+        Only containers labkit gave the view to (they have a stamp): not those started by other
+        means (kube play's pods, or containers started before stamps).
+        """
+        if not self.enabled or not (document.get("State") or {}).get("Running") or _is_current(document):
             return
+        with self._lock(document):
+            if not _is_current(document):  # another thread may have applied it meanwhile
+                self._apply_stamped(document, is_internal)
+
+    def _lock(self, document: JSON) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(str(document.get("Id", "")), threading.Lock())
+
+    def _apply_stamped(self, document: JSON, is_internal: Callable[[str], bool]) -> None:
+        """Apply, then stamp the start it was applied to; a container that exited first is
+        stamped as wanting the view (its next start, by a restart policy, gets it from `keep`)."""
+        stamp = _stamp(document)
+        pid = int((document.get("State") or {}).get("Pid") or 0)
+        applied = ""
         try:
-            self._apply(pid, document, is_internal)
+            if pid:
+                self._apply(pid, document, is_internal)
+                applied = _started(document)
         except (EngineError, OSError) as exc:
-            if Path(f"/proc/{pid}").exists():  # not a container that has just exited
+            # Not a container that has just exited (an exiting process keeps /proc/PID a moment
+            # as a zombie, but no namespaces any more).
+            if Path(f"/proc/{pid}/ns/net").exists():
                 raise EngineError(f"container {document.get('Name', '')}: {exc}") from exc
+        if stamp is not None:
+            with contextlib.suppress(OSError):
+                stamp.write_text(applied)
 
     def _apply(self, pid: int, document: JSON, is_internal: Callable[[str], bool]) -> None:
         attachments = self._attachments(pid, document, is_internal)
@@ -178,6 +222,26 @@ class DockerView:
         if result.returncode != 0:
             raise EngineError(f"{' '.join(command)} failed: {result.stderr.strip()}")
         return result.stdout
+
+
+def _is_current(document: JSON) -> bool:
+    """Whether the view was applied to this start, or labkit never gave it (no stamp)."""
+    stamp = _stamp(document)
+    if stamp is None:
+        return True
+    try:
+        return stamp.read_text() == _started(document)
+    except OSError:
+        return True  # no stamp: labkit never applied the view here
+
+
+def _stamp(document: JSON) -> Path | None:
+    hosts = str(document.get("HostsPath") or "")
+    return Path(hosts).parent / STAMP if hosts else None
+
+
+def _started(document: JSON) -> str:
+    return str((document.get("State") or {}).get("StartedAt") or "")
 
 
 def _interface_order(device: str) -> tuple[int, str]:

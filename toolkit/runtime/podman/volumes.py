@@ -19,7 +19,7 @@ class PodmanVolumes:
         self._api = api
 
     def create(self, spec: VolumeSpec) -> VolumeInfo:
-        document = {"Name": spec.name, "Label": dict(spec.labels)}
+        document = {"Name": spec.name, "Label": dict(spec.labels), "Options": dict(spec.driver_opts)}
         try:
             with engine_errors(f"volume {spec.name}", conflict=NameConflict):
                 return _volume_info(body(self._api.post("/volumes/create", data=json.dumps(document))))

@@ -1,10 +1,29 @@
-"""A service's `build`: a context folder (string form) or context, dockerfile, args, target."""
+"""A service's `build`: a context folder (string form) or context, dockerfile (or
+dockerfile_inline), args, target, labels, and platforms (`up` builds for the engine's own only).
+
+`ssh`, `entitlements` and `privileged` grant a build what only BuildKit's own Containerfile
+syntax asks for (`RUN --mount=type=ssh`, `RUN --security=insecure`, `RUN --network=host`); the
+classic builders labkit drives (Docker's and Podman's) read no such step, so a build labkit can
+run never uses them: they are read, checked, and noted as unused in `labkit validate`.
+"""
 
 from __future__ import annotations
 
 import re
 
-from toolkit.stack.compose.fields import UNSUPPORTED, At, checked, key_values, nonempty_string, string
+from toolkit.stack.compose.container_keys import read_platform
+from toolkit.stack.compose.fields import (
+    UNSUPPORTED,
+    At,
+    boolean,
+    checked,
+    items,
+    key_values,
+    nonempty_string,
+    string,
+    string_list,
+    string_map,
+)
 from toolkit.stack.compose.keys import BUILD
 from toolkit.stack.compose.paths import exists, inside_folder, is_file
 from toolkit.stack.compose.yaml_source import MapNode, Scalar
@@ -30,7 +49,12 @@ def read_build(at: At) -> BuildConfig:
     exists(context_at, context, "build context", written, folder=True)
 
     dockerfile: str | None = None
-    if "dockerfile" in fields and string(fields["dockerfile"]).strip():
+    inline = string(fields["dockerfile_inline"]) if "dockerfile_inline" in fields else None
+    if inline is not None:
+        # The Containerfile is the text itself: the context needs none.
+        if "dockerfile" in fields:
+            fields["dockerfile_inline"].fail("give either 'dockerfile' or 'dockerfile_inline', not both")
+    elif "dockerfile" in fields and string(fields["dockerfile"]).strip():
         # An empty dockerfile (say, from an unset variable) means the default, as in Compose.
         dockerfile_at = fields["dockerfile"]
         dockerfile = string(dockerfile_at)
@@ -50,4 +74,34 @@ def read_build(at: At) -> BuildConfig:
             if value is not None:
                 args[name] = value
     target = nonempty_string(fields["target"]) if "target" in fields else None
-    return BuildConfig(context=context, dockerfile=dockerfile, args=args, target=target)
+    if "platforms" in fields:
+        for item in items(fields["platforms"]):
+            read_platform(item)  # `up` builds for the engine's own platform only
+    return BuildConfig(
+        context=context,
+        dockerfile=dockerfile,
+        args=args,
+        target=target,
+        dockerfile_inline=inline,
+        labels=string_map(fields["labels"]) if "labels" in fields else {},
+        platforms=string_list(fields["platforms"]) if "platforms" in fields else (),
+        notes=_grants(fields),
+    )
+
+
+def _grants(fields: dict[str, At]) -> tuple[str, ...]:
+    """Read what a build is granted and say that labkit's builds do not use it."""
+    notes = []
+    for key in ("ssh", "entitlements", "privileged"):
+        if key in fields:
+            if key == "privileged":
+                boolean(fields[key])
+            elif key == "ssh":
+                key_values(fields[key])  # ["default", "id=path"] or {id: path}
+            else:
+                string_list(fields[key])
+            notes.append(
+                f"{fields[key].path}: read and unused (only BuildKit steps use it, and labkit "
+                "builds with the engine's classic builder)"
+            )
+    return tuple(notes)

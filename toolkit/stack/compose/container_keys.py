@@ -1,18 +1,16 @@
 """Smaller service keys a single-host engine honours as Compose does, and two it only reads.
 
 `dns_search`, `dns_opt`, `group_add`, `shm_size` and `mac_address` go to the container as
-written. `platform` is accepted when it is the host's own (labkit builds and runs for this
-host only) and refused otherwise. `develop` (Compose's file watch) is read and ignored: the
+written. `platform` is read as written; `up` runs only the engine's own (stack/engine_fit.py).
+`develop` (Compose's file watch) is read and ignored: the
 loader leaves a note that `labkit validate` shows.
 """
 
 from __future__ import annotations
 
-import platform as host_platform
 import re
 
 from toolkit.stack.compose.fields import (
-    UNSUPPORTED,
     At,
     entries,
     items,
@@ -23,14 +21,6 @@ from toolkit.stack.compose.fields import (
 )
 
 MAC_ADDRESS = re.compile(r"[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}")
-# Python's name for the machine -> the OCI architecture Compose writes.
-_ARCHITECTURES = {
-    "x86_64": "amd64",
-    "aarch64": "arm64",
-    "armv7l": "arm",
-    "ppc64le": "ppc64le",
-    "s390x": "s390x",
-}
 
 
 def read_dns_search(at: At) -> tuple[str, ...]:
@@ -53,19 +43,16 @@ def read_mac_address(at: At) -> str:
     return text.lower()
 
 
-def host_platform_name() -> str:
-    """This host's platform as Compose writes it, e.g. linux/amd64."""
-    machine = host_platform.machine()
-    return f"linux/{_ARCHITECTURES.get(machine, machine)}"
-
-
 def read_platform(at: At) -> str:
-    """A platform equal to the host's (linux/amd64 here); any other is refused."""
+    """A platform as `os/arch[/variant]`, kept as written.
+
+    Whether the engine at hand runs it is known there: `up` refuses any but the engine's own
+    (stack/engine_fit.py), as `docker compose up` fails where `config` accepts.
+    """
     text = string(at)
-    wanted = text.lower().split("/")
-    host = host_platform_name()
-    if wanted[:2] != host.split("/"):
-        at.fail(f"platform {text!r}: {UNSUPPORTED} a platform other than this host's ({host}); remove it")
+    parts = text.split("/")
+    if not 2 <= len(parts) <= 3 or not all(part.strip() for part in parts):
+        at.fail(f"invalid platform {text!r}: expected os/arch or os/arch/variant, e.g. linux/amd64")
     return text
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
@@ -17,6 +19,7 @@ from toolkit.stack.compose.fields import (
     string_map,
 )
 from toolkit.stack.compose.keys import IPAM, IPAM_CONFIG, NETWORK, VOLUME
+from toolkit.stack.compose.services import CONTAINER_NAME as ENGINE_NAME
 from toolkit.stack.compose.services import NAME
 from toolkit.stack.compose.yaml_source import MapNode
 from toolkit.stack.model import Network, Volume
@@ -25,7 +28,10 @@ from toolkit.stack.model import Network, Volume
 def read_networks(at: At) -> dict[str, Network]:
     """Read the top-level `networks`: bridge networks, with at most one IPv4 subnet each."""
     found: dict[str, Network] = {}
-    for name, fields in _declared(at, "network", NETWORK, "bridge"):
+    for name, fields in _declared(at, "network", NETWORK, "bridge", external_allowed=True):
+        if _external(fields):
+            found[name] = Network(name=name, external=True, explicit_name=_explicit_name(fields) or name)
+            continue
         subnet, gateway = _ipam(fields["ipam"]) if "ipam" in fields else (None, None)
         found[name] = Network(
             name=name,
@@ -34,6 +40,7 @@ def read_networks(at: At) -> dict[str, Network]:
             gateway=gateway,
             internal=boolean(fields["internal"]) if "internal" in fields else False,
             labels=string_map(fields["labels"]) if "labels" in fields else {},
+            explicit_name=_explicit_name(fields),
         )
     return found
 
@@ -43,22 +50,64 @@ def read_volumes(at: At) -> dict[str, Volume]:
     found: dict[str, Volume] = {}
     for name, fields in _declared(at, "volume", VOLUME, "local"):
         labels = string_map(fields["labels"]) if "labels" in fields else {}
-        found[name] = Volume(name=name, labels=labels)
+        options = _driver_opts(fields["driver_opts"]) if "driver_opts" in fields else {}
+        found[name] = Volume(
+            name=name, labels=labels, explicit_name=_explicit_name(fields), driver_opts=options
+        )
     return found
 
 
-def _declared(at: At, kind: str, spec: Keys, driver: str) -> Iterator[tuple[str, dict[str, At]]]:
+def _declared(
+    at: At, kind: str, spec: Keys, driver: str, *, external_allowed: bool = False
+) -> Iterator[tuple[str, dict[str, At]]]:
     """(name, fields) of each top-level network or volume, after the checks both share: a
-    valid name, known keys, not external, and the one `driver` labkit creates."""
+    valid name, known keys, not external (unless allowed), and the one `driver` labkit creates."""
     for name, value in entries(at, allow_null=True).items():
         if not NAME.fullmatch(name):
             value.fail(f"invalid {kind} name {name!r}: use letters, digits, '.', '_' and '-'")
         fields = checked(value, spec, allow_null=True)
-        _not_external(fields, f"{kind}s")
+        if not external_allowed:
+            _not_external(fields, f"{kind}s")
         asked = string(fields["driver"]) if "driver" in fields else driver
         if asked != driver:
             fields["driver"].fail(f"{kind} driver {asked!r}: {UNSUPPORTED} it; use {driver}")
         yield name, fields
+
+
+def _driver_opts(at: At) -> dict[str, str]:
+    """The local driver's options; a bound `device` is read from the file's folder, as Compose
+    reads it (an empty one is the folder itself)."""
+    options = string_map(at)
+    if "bind" in options.get("o", "").split(",") and not options.get("device", "").startswith("/"):
+        options["device"] = str(Path(os.path.normpath(at.ctx.folder / options.get("device", ""))))
+    return options
+
+
+def _explicit_name(fields: dict[str, At]) -> str | None:
+    """`name:`, the engine's name for the network or volume (the engines' rule for names)."""
+    if "name" not in fields:
+        return None
+    text = string(fields["name"])
+    if not ENGINE_NAME.fullmatch(text):
+        fields["name"].fail(
+            f"invalid name {text!r}: a letter or digit, then letters, digits, '_', '.' or '-'"
+        )
+    return text
+
+
+def _external(fields: dict[str, At]) -> bool:
+    """`external: true`, with nothing beside it but `name` (the engine's name of the network)."""
+    external = fields.get("external")
+    if external is None:
+        return False
+    if isinstance(external.node, MapNode):
+        external.fail(f"external: {{name: ...}}: {UNSUPPORTED} this old form; write external: true and name:")
+    if not boolean(external):
+        return False
+    for key in fields:
+        if key not in ("external", "name"):
+            fields[key].fail(f"an external network takes only 'name' beside 'external', found {key!r}")
+    return True
 
 
 def _not_external(fields: dict[str, At], what: str) -> None:

@@ -23,21 +23,21 @@ SERVICE = keys(
     "init tty stdin_open labels healthcheck depends_on restart stop_grace_period pull_policy "
     "profiles ulimits mem_limit cpus pids_limit read_only tmpfs deploy network_mode pid ipc "
     "devices container_name stop_signal secrets configs dns_search dns_opt group_add shm_size "
-    "mac_address platform develop extends links",
+    "mac_address platform develop extends links logging security_opt runtime",
     "annotations attach blkio_config cgroup cgroup_parent cpu_count "
     "cpu_percent cpu_period cpu_quota cpu_rt_period cpu_rt_runtime cpu_shares cpuset "
     "credential_spec device_cgroup_rules external_links "
-    "gpus isolation label_file logging mem_reservation "
+    "gpus isolation label_file mem_reservation "
     "mem_swappiness memswap_limit models oom_kill_disable oom_score_adj post_start "
-    "pre_stop provider pull_refresh_after runtime scale security_opt "
+    "pre_stop provider pull_refresh_after scale "
     "storage_opt use_api_socket userns_mode uts volumes_from",
 )
 
 BUILD = keys(
     "a build",
-    "context dockerfile args target",
-    "additional_contexts cache_from cache_to dockerfile_inline entitlements extra_hosts "
-    "isolation labels network no_cache platforms privileged provenance pull sbom secrets "
+    "context dockerfile args target dockerfile_inline labels platforms ssh entitlements privileged",
+    "additional_contexts cache_from cache_to extra_hosts "
+    "isolation network no_cache provenance pull sbom secrets "
     "shm_size ssh tags ulimits",
 )
 
@@ -50,7 +50,7 @@ FILE_REFERENCE = keys("a service's secret or config", "source target", "uid gid 
 
 HEALTHCHECK = keys("a healthcheck", "test interval timeout retries start_period start_interval disable")
 
-DEPENDENCY = keys("a depends_on entry", "condition required", "restart")
+DEPENDENCY = keys("a depends_on entry", "condition required restart")
 
 SERVICE_NETWORK = keys(
     "a service's network",
@@ -67,9 +67,11 @@ ULIMIT = keys("a ulimit", "soft hard")
 
 DEPLOY = keys(
     "deploy",
-    "resources",
-    "endpoint_mode labels mode placement replicas restart_policy rollback_config update_config",
+    "resources restart_policy replicas",
+    "endpoint_mode labels mode placement rollback_config update_config",
 )
+RESTART_POLICY = keys("deploy.restart_policy", "condition max_attempts", "delay window")
+LOGGING = keys("logging", "driver options")
 RESOURCES = keys("deploy.resources", "limits", "reservations")
 LIMITS = keys("deploy.resources.limits", "cpus memory pids")
 
@@ -79,13 +81,13 @@ DEVICE = keys("a device", "source target permissions")
 
 NETWORK = keys(
     "a network",
-    "driver ipam internal labels external",
-    "name attachable driver_opts enable_ipv4 enable_ipv6",
+    "driver ipam internal labels external name",
+    "attachable driver_opts enable_ipv4 enable_ipv6",
 )
 IPAM = keys("ipam", "config driver", "options")
 IPAM_CONFIG = keys("an ipam config", "subnet gateway", "ip_range aux_addresses")
 
-VOLUME = keys("a volume", "driver labels external", "name driver_opts")
+VOLUME = keys("a volume", "driver labels external name driver_opts")
 
 EXERCISE = keys("x-labkit", "title description allow parameters probe_image checks solution")
 PARAMETER = keys("a parameter", "generator network hosts within prefix range choices")

@@ -28,10 +28,11 @@ def read_links(at: At) -> tuple[Link, ...]:
 def with_link_dependencies(
     depends_on: tuple[Dependency, ...], links: tuple[Link, ...]
 ) -> tuple[Dependency, ...]:
-    """`depends_on` plus a plain dependency on each linked service it does not name, as Compose adds."""
+    """`depends_on` plus a dependency on each linked service it does not name, as Compose adds:
+    started, and restarting the linking service when `up` changes the linked one."""
     named = {dependency.service for dependency in depends_on}
     added = dict.fromkeys(link.service for link in links if link.service not in named)
-    return depends_on + tuple(Dependency(service) for service in added)
+    return depends_on + tuple(Dependency(service, restart=True) for service in added)
 
 
 def check_links(stack: Stack, ctx: LoadContext) -> None:

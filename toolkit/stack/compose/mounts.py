@@ -1,8 +1,9 @@
 """A service's `volumes` (short "SOURCE:TARGET[:MODE]" and long form) and `tmpfs`.
 
-A source starting with `/`, `.` or `~` is a bind mount of a host path, which must stay inside
-the exercise folder; any other source names a top-level volume; no source makes an anonymous
-volume. The n-th item of `volumes` becomes the n-th mount, so later checks can point at it.
+A source starting with `/`, `.` or `~` is a bind mount of a host path (one outside the exercise
+folder runs only with the user's consent: stack/safety.py); any other source names a top-level
+volume; no source makes an anonymous volume. The n-th item of `volumes` becomes the n-th mount,
+so later checks can point at it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from toolkit.stack.compose.fields import (
     string_or_list,
 )
 from toolkit.stack.compose.keys import BIND_OPTIONS, MOUNT
-from toolkit.stack.compose.paths import exists, inside_folder
+from toolkit.stack.compose.paths import exists, host_path
 from toolkit.stack.compose.yaml_source import MapNode
 from toolkit.stack.model import VolumeMount
 
@@ -100,7 +101,7 @@ def _long(at: At) -> VolumeMount:
 
 
 def _bind_source(at: At, written: str) -> str:
-    path = inside_folder(at, written, "bind mount source")
+    path = host_path(at, written, "bind mount source")
     exists(at, path, "bind mount source", written)
     return str(path)
 

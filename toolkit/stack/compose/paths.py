@@ -1,7 +1,9 @@
-"""Host paths written in a Compose file: resolved from its folder, kept inside it.
+"""Host paths written in a Compose file: resolved from its folder, most kept inside it.
 
-An exercise is a folder: bind mounts, build contexts and env files must stay in it, so that an
-exercise cannot read or mount the rest of the host. Symlinks are followed before the check.
+An exercise is a folder: build contexts, env files, secrets and configs must stay in it, so that
+loading an exercise cannot read the rest of the host. Symlinks are followed before the check.
+Bind mount sources may leave it, as in Compose: whether such a mount may run is the safety
+policy's decision at `up` (stack/safety.py, `--allow-host-paths`), not the loader's.
 """
 
 from __future__ import annotations
@@ -19,12 +21,7 @@ def inside_folder(at: At, written: str, what: str, *, base: Path | None = None) 
     path in messages ("bind mount source", "build context", ...). The path returned is
     normalised but not resolved, as Compose writes it.
     """
-    if not written.strip():
-        at.fail(f"{what} must not be empty")
-    if "\0" in written:
-        at.fail(f"{what} {written!r} holds a NUL character")
-    expanded = _expand_home(at, written)
-    path = Path(os.path.normpath((base or at.ctx.folder) / expanded))
+    path = host_path(at, written, what, base=base)
     try:
         real = path.resolve()
         folder = at.ctx.folder.resolve()
@@ -33,6 +30,17 @@ def inside_folder(at: At, written: str, what: str, *, base: Path | None = None) 
     if not real.is_relative_to(folder):
         at.fail(f"{what} {written!r} leaves the exercise folder: {UNSUPPORTED} host paths outside it")
     return path
+
+
+def host_path(at: At, written: str, what: str, *, base: Path | None = None) -> Path:
+    """Return the absolute, normalised path `written` names (relative to `base`, default the
+    Compose file's folder; `~` is the home folder), wherever it is."""
+    if not written.strip():
+        at.fail(f"{what} must not be empty")
+    if "\0" in written:
+        at.fail(f"{what} {written!r} holds a NUL character")
+    expanded = _expand_home(at, written)
+    return Path(os.path.normpath((base or at.ctx.folder) / expanded))
 
 
 def exists(at: At, path: Path, what: str, written: str, *, folder: bool = False) -> None:

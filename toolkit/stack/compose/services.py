@@ -6,7 +6,7 @@ import re
 import shlex
 from typing import cast
 
-from toolkit.runtime.specs import RestartPolicy, signal_number
+from toolkit.runtime.specs import signal_number
 from toolkit.stack.compose.build import read_build
 from toolkit.stack.compose.container_keys import (
     read_develop,
@@ -16,6 +16,7 @@ from toolkit.stack.compose.container_keys import (
     read_platform,
     read_shm_size,
 )
+from toolkit.stack.compose.engine_keys import read_logging, read_restart, read_runtime, read_security_opt
 from toolkit.stack.compose.environment import read_environment
 from toolkit.stack.compose.fields import (
     UNSUPPORTED,
@@ -52,7 +53,6 @@ from toolkit.stack.naming import DEFAULT_NETWORK
 NAME = re.compile(r"[a-zA-Z0-9._-]+")
 CONTAINER_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]+")  # the engines' own rule
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
-_RESTART = ("no", "always", "on-failure", "unless-stopped")
 _PULL = ("always", "never", "missing", "build")
 _PULL_REFRESH = re.compile(r"refresh|daily|weekly|every_([0-9]+[wdhms])+")
 
@@ -73,8 +73,17 @@ def read_service(name: str, at: At) -> Service:
     if network_mode is None and "networks" not in fields:
         at.ctx.lines.setdefault(f"{at.path}.networks.{DEFAULT_NETWORK}", at.line)
         networks = (ServiceNetwork(DEFAULT_NETWORK),)  # Compose attaches it to the default network
+    platform = optional(fields, "platform", read_platform, None)
+    if platform is not None and build is not None and build.platforms and platform not in build.platforms:
+        fields["build"].fail(
+            f"build.platforms must include the service's platform {platform!r}, as in Compose"
+        )
+    depends_on = optional(fields, "depends_on", _dependencies, ())
+    if network_mode is not None and network_mode.startswith("service:"):
+        depends_on = _implied(depends_on, network_mode.removeprefix("service:"))
     limits = read_limits(fields)
     links = optional(fields, "links", read_links, ())
+    restart = read_restart(fields)
     return Service(
         name=name,
         image=image,
@@ -101,9 +110,10 @@ def read_service(name: str, at: At) -> Service:
         stdin_open=optional(fields, "stdin_open", boolean, False),
         labels=optional(fields, "labels", string_map, {}),
         healthcheck=optional(fields, "healthcheck", read_healthcheck, None),
-        depends_on=with_link_dependencies(optional(fields, "depends_on", _dependencies, ()), links),
+        depends_on=with_link_dependencies(depends_on, links),
         links=links,
-        restart=optional(fields, "restart", _restart, "no"),
+        restart=restart.policy,
+        restart_retries=restart.retries,
         stop_grace_period=optional(fields, "stop_grace_period", duration, None),
         pull_policy=optional(fields, "pull_policy", _pull_policy, None),
         profiles=optional(fields, "profiles", string_list, ()),
@@ -126,8 +136,14 @@ def read_service(name: str, at: At) -> Service:
         group_add=optional(fields, "group_add", read_group_add, ()),
         shm_size=optional(fields, "shm_size", read_shm_size, None),
         mac_address=optional(fields, "mac_address", read_mac_address, None),
-        platform=optional(fields, "platform", read_platform, None),
-        notes=(read_develop(fields["develop"]),) if "develop" in fields else (),
+        platform=platform,
+        logging=optional(fields, "logging", read_logging, None),
+        security_opt=optional(fields, "security_opt", read_security_opt, ()),
+        runtime=optional(fields, "runtime", read_runtime, None),
+        notes=(
+            *((read_develop(fields["develop"]),) if "develop" in fields else ()),
+            *(build.notes if build is not None else ()),
+        ),
     )
 
 
@@ -195,17 +211,17 @@ def _dependencies(at: At) -> tuple[Dependency, ...]:
                 f"unknown condition {condition!r}: expected one of {', '.join(_CONDITIONS)}"
             )
         required = boolean(fields["required"]) if "required" in fields else True
-        found[other] = Dependency(other, cast(DependencyCondition, condition), required)
+        restart = boolean(fields["restart"]) if "restart" in fields else False
+        found[other] = Dependency(other, cast(DependencyCondition, condition), required, restart)
     return tuple(found.values())
 
 
-def _restart(at: At) -> RestartPolicy:
-    policy = string(at)
-    if policy in _RESTART:
-        return cast(RestartPolicy, policy)
-    if policy.startswith("on-failure:"):
-        at.fail(f"restart {policy!r}: {UNSUPPORTED} a retry count; use 'on-failure'")
-    at.fail(f"unknown restart policy {policy!r}: expected one of {', '.join(_RESTART)}")
+def _implied(declared: tuple[Dependency, ...], other: str) -> tuple[Dependency, ...]:
+    """Sharing another service's network namespace depends on it, as Compose adds: started
+    first, and restarted after it (its namespace goes with its container)."""
+    if any(dependency.service == other for dependency in declared):
+        return declared
+    return (*declared, Dependency(other, "service_started", True, restart=True))
 
 
 def _pull_policy(at: At) -> PullPolicy:
