@@ -136,3 +136,16 @@ def test_long_output_is_trimmed_with_a_count() -> None:
 def test_pattern_words_undo_the_regex_escapes() -> None:
     assert pattern_words(r"ip saddr 10\.50\.0\.11 .*accept") == ("saddr", "10.50.0.11", "accept")
     assert pattern_words(r"^\s*1 received") == ("received",)
+
+
+def test_at_80_columns_a_long_name_is_cut_never_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    console = Console(width=80, force_terminal=True, color_system=None, record=True)
+    monkeypatch.setattr(render, "console", console)
+    long_name = "the client's /etc/resolv.conf points at the lab's DNS server, and only there"
+    failed = _failed(name=long_name)
+    passed = CheckResult("web.lab resolves", "client", True, 0.05, 0, None, 0)
+    console.print(render.before_table(CheckRun("dns", "p", (failed, passed), 0.2)))
+    lines = console.export_text().splitlines()
+    assert lines[2].split()[-3:] == ["host1", "fails", "0.12s"] and "…" in lines[2]
+    assert lines[3].split()[-5:] == ["client", "PASSES:", "proves", "nothing", "0.05s"]
+    assert max(len(line) for line in lines) <= 80

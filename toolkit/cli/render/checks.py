@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from toolkit.checks.explain import command_lines
 from toolkit.checks.results import CheckResult, CheckRun, summary
@@ -24,26 +25,38 @@ def _seconds(value: float) -> str:
     return f"{value:.2f}s"
 
 
-def _table(title: str | None = None) -> Table:
-    """One short line per check; what a failure means is explained below the table."""
+Row = tuple[str, str, str, str]  # check, service, result, time: markup
+
+
+def _table(rows: Sequence[Row], title: str | None = None) -> Table:
+    """One short line per check; what a failure means is explained below the table.
+
+    The service, result and time columns keep their width (a result cut to `fai…` misleads);
+    only the check's name is shortened, with an ellipsis, to fit the terminal.
+    """
+
+    def width(column: int, header: str, most: int = 40) -> int:
+        return min(most, max([len(header), *(Text.from_markup(row[column]).cell_len for row in rows)]))
+
+    service, result, time = width(1, "service", 16), width(2, "result"), width(3, "time")
+    # Each column is padded by one space on either side.
+    room = console.width - service - result - time - 8
     table = Table(box=None, title=title, title_justify="left")
-    table.add_column("check", no_wrap=True, overflow="ellipsis", ratio=1)
-    table.add_column("service", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("result", no_wrap=True)
-    table.add_column("time", no_wrap=True, justify="right")
+    table.add_column("check", no_wrap=True, overflow="ellipsis", max_width=max(20, room))
+    table.add_column("service", no_wrap=True, overflow="ellipsis", min_width=service, max_width=16)
+    table.add_column("result", no_wrap=True, min_width=result)
+    table.add_column("time", no_wrap=True, justify="right", min_width=time)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
 def check_table(run: CheckRun, *, title: str | None = None) -> Table:
-    table = _table(title)
-    for result in run.results:
-        table.add_row(
-            _name(result),
-            escape(result.service),
-            _verdict(result),
-            _seconds(result.duration),
-        )
-    return table
+    rows = [
+        (_name(result), escape(result.service), _verdict(result), _seconds(result.duration))
+        for result in run.results
+    ]
+    return _table(rows, title)
 
 
 def _verdict(result: CheckResult) -> str:
@@ -61,14 +74,14 @@ def _name(result: CheckResult) -> str:
 
 def before_table(run: CheckRun) -> Table:
     """The checks on a fresh stack, judged as the self-test does: graded ones must fail."""
-    table = _table("before the solution: graded checks must fail, ungraded ones pass")
+    rows: list[Row] = []
     for result in run.results:
         if result.graded:
             verdict = "[green]fails[/]" if not result.passed else "[red]PASSES: proves nothing[/]"
         else:
             verdict = PASS if result.passed else FAIL
-        table.add_row(_name(result), escape(result.service), verdict, _seconds(result.duration))
-    return table
+        rows.append((_name(result), escape(result.service), verdict, _seconds(result.duration)))
+    return _table(rows, "before the solution: graded checks must fail, ungraded ones pass")
 
 
 def _check_json(result: CheckResult) -> dict[str, Any]:
