@@ -16,6 +16,13 @@ from toolkit.runtime.specs import EngineInfo
 from toolkit.stack.model import Service, Stack
 
 
+def asks_of_the_engine(service: Service) -> bool:
+    """Whether `service` names something only the engine's facts can judge (a platform, a
+    runtime, logging): for a stack with none, `up` asks the engine nothing more."""
+    built = service.build.platforms if service.build else ()
+    return bool(service.platform or built or service.runtime is not None or service.logging is not None)
+
+
 def check_engine_fit(engine: EngineInfo, stack: Stack, services: Iterable[str]) -> None:
     """Raise UsageError for the first service the engine cannot run as written."""
     for name in services:

@@ -32,7 +32,7 @@ from toolkit.stack import naming
 from toolkit.stack.container_names import check_container_names, fixed_names
 from toolkit.stack.converge import Created, converge_networks, remove_containers, remove_networks, undo
 from toolkit.stack.dependents import restart_dependents
-from toolkit.stack.engine_fit import check_engine_fit
+from toolkit.stack.engine_fit import asks_of_the_engine, check_engine_fit
 from toolkit.stack.engine_state import ProjectState, look
 from toolkit.stack.fixed_names import check_fixed_names
 from toolkit.stack.model import Stack
@@ -155,7 +155,8 @@ def up_checked(
     emit = on_event or (lambda event: None)
     stack, project, plan = checked.stack, checked.project, checked.plan
     check_container_names(runtime, project, stack, plan.service_names)
-    check_engine_fit(runtime.info(), stack, plan.service_names)
+    if any(asks_of_the_engine(stack.services[name]) for name in plan.service_names):
+        check_engine_fit(runtime.info(), stack, plan.service_names)  # one more request: only then
     check_fixed_names(
         runtime, project, stack, [n.name for n in plan.networks], [v.name for v in plan.volumes]
     )

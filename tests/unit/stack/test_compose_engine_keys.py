@@ -15,17 +15,14 @@ from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Network, Service, Stack, VolumeMount
 from toolkit.stack.orchestrator import preflight
 
+from .compose_files import one_service_file
+
 ENVIRON = {"HOME": "/home/student"}
 
 
 def _stack(tmp_path: Path, body: str, tail: str = "", **files: str) -> Stack:
-    for name, content in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-    lines = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
-    (tmp_path / "compose.yaml").write_text("services:\n  a:\n" + lines + tail)
-    return load_stack(tmp_path / "compose.yaml", environ=ENVIRON)
+    compose = one_service_file(tmp_path, body, tail, **files)
+    return load_stack(compose, environ=ENVIRON)
 
 
 def _service(tmp_path: Path, body: str, tail: str = "", **files: str) -> Service:

@@ -11,19 +11,16 @@ from toolkit.runtime.specs import HealthcheckSpec, Ulimit
 from toolkit.stack.compose.loader import load_stack
 from toolkit.stack.model import Dependency, PortMapping, Service, ServiceNetwork, VolumeMount
 
+from .compose_files import one_service_file
+
 ENVIRON = {"HOME": "/home/student", "GREETING": "hello"}
 
 
 def _service(tmp_path: Path, body: str, tail: str = "", **files: str) -> Service:
     """Load a file with one service `a` whose keys are `body` (indented by the helper)."""
-    for name, content in files.items():
-        target = tmp_path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-    lines = "".join(f"    {line}\n" for line in body.strip("\n").splitlines())
-    (tmp_path / "compose.yaml").write_text("services:\n  a:\n" + lines + tail)
+    compose = one_service_file(tmp_path, body, tail, **files)
     # Every profile enabled: a service is read the same whatever its profiles.
-    return load_stack(tmp_path / "compose.yaml", environ=ENVIRON, profiles=["*"]).services["a"]
+    return load_stack(compose, environ=ENVIRON, profiles=["*"]).services["a"]
 
 
 def _error(tmp_path: Path, body: str, tail: str = "") -> str:

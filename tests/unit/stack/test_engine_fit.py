@@ -64,3 +64,13 @@ def test_check_names_the_file_and_service() -> None:
     stack = Stack("p", Path("/labs/x/compose.yaml"), {"web": service(runtime="kata")}, {}, {})
     with pytest.raises(UsageError, match=r"^/labs/x/compose.yaml: service web: runtime 'kata'"):
         check_engine_fit(PODMAN, stack, ["web"])
+
+
+def test_only_a_service_naming_a_platform_runtime_or_logging_needs_the_engines_facts() -> None:
+    from toolkit.stack.engine_fit import asks_of_the_engine
+
+    assert not asks_of_the_engine(service())
+    assert asks_of_the_engine(service(platform="linux/amd64"))
+    assert asks_of_the_engine(service(runtime="runc"))
+    assert asks_of_the_engine(service(logging=LoggingSpec("none")))
+    assert asks_of_the_engine(service(build=BuildConfig(context=Path("."), platforms=("linux/amd64",))))
